@@ -48,7 +48,7 @@ void process::set_exit_callback(exit_callback cb) {
     exit_cb_ = std::move(cb);
     pending.swap(early_exit_);
   }
-  if (pending) exit_cb_(std::move(*pending));
+  if (pending) exit_cb_(*pending);
 }
 
 void process::notify_exit(exit_reason reason) {
@@ -63,7 +63,7 @@ void process::notify_exit(exit_reason reason) {
     }
     cb = exit_cb_;
   }
-  cb(std::move(reason));
+  cb(reason);
 }
 
 }  // namespace emqx_cpp::runtime

@@ -45,7 +45,7 @@ std::string to_json(const process_state& state);
 
 class process {
  public:
-  using exit_callback = std::function<void(exit_reason)>;
+  using exit_callback = std::function<void(const exit_reason&)>;
 
   process() = default;
   process(const process&) = delete;

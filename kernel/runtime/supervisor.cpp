@@ -62,7 +62,7 @@ const char* to_string(strategy s) {
   return "unknown";
 }
 
-supervisor::supervisor(std::string id, executor& exec, supervisor_flags flags,
+supervisor::supervisor(std::string id, executor& exec, const supervisor_flags& flags,
                        metrics_registry* metrics)
     : id_(std::move(id)),
       exec_(exec),
@@ -88,7 +88,7 @@ std::shared_ptr<supervisor> supervisor::create(std::string id, executor& exec,
   return sup;
 }
 
-child_spec supervisor::as_child(std::string id, executor& exec, supervisor_flags flags,
+child_spec supervisor::as_child(const std::string& id, executor& exec, supervisor_flags flags,
                                 std::function<std::vector<child_spec>()> children,
                                 metrics_registry* metrics) {
   child_spec spec;
@@ -157,9 +157,9 @@ bool supervisor::start_one(child_record& rec) {
   rec.started_at = exec_.now();
   rec.health_failures = 0;
   rec.proc->set_exit_callback([self = weak_from_this(), ex = &exec_, id = rec.spec.id,
-                               gen = rec.generation](exit_reason reason) {
-    ex->post([self, id, gen, reason = std::move(reason)]() mutable {
-      if (auto s = self.lock()) s->on_child_exit(id, gen, std::move(reason));
+                               gen = rec.generation](const exit_reason& reason) {
+    ex->post([self, id, gen, reason] {
+      if (auto s = self.lock()) s->on_child_exit(id, gen, reason);
     });
   });
   arm_health(rec);
@@ -168,7 +168,7 @@ bool supervisor::start_one(child_record& rec) {
 }
 
 void supervisor::on_child_exit(const std::string& id, std::uint64_t generation,
-                               exit_reason reason) {
+                               const exit_reason& reason) {
   child_record* rec = find(id);
   if (rec == nullptr || rec->generation != generation) return;  // an instance we already let go
   if (rec->status == child_status::stopping) {
@@ -176,7 +176,7 @@ void supervisor::on_child_exit(const std::string& id, std::uint64_t generation,
     return;
   }
   if (rec->status != child_status::running) return;
-  handle_exit(*rec, std::move(reason));
+  handle_exit(*rec, reason);
 }
 
 void supervisor::handle_exit(child_record& rec, exit_reason reason) {

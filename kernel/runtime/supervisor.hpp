@@ -81,7 +81,7 @@ class supervisor final : public process, public std::enable_shared_from_this<sup
 
   // A child spec that starts a nested supervisor, for building trees. The nested one
   // runs on the same executor as `exec`.
-  static child_spec as_child(std::string id, executor& exec, supervisor_flags flags,
+  static child_spec as_child(const std::string& id, executor& exec, supervisor_flags flags,
                              std::function<std::vector<child_spec>()> children,
                              metrics_registry* metrics = nullptr);
 
@@ -112,7 +112,8 @@ class supervisor final : public process, public std::enable_shared_from_this<sup
   // The running process of a child, or nullptr.
   std::shared_ptr<process> child(const std::string& id) const;
 
-  supervisor(std::string id, executor& exec, supervisor_flags flags, metrics_registry* metrics);
+  supervisor(std::string id, executor& exec, const supervisor_flags& flags,
+             metrics_registry* metrics);
 
  private:
   enum class child_status { running, stopping, stopped, restarting };
@@ -124,7 +125,7 @@ class supervisor final : public process, public std::enable_shared_from_this<sup
   child_record* find(const std::string& id) const;
   std::size_t index_of(const child_record& rec) const;
   bool start_one(child_record& rec);
-  void on_child_exit(const std::string& id, std::uint64_t generation, exit_reason reason);
+  void on_child_exit(const std::string& id, std::uint64_t generation, const exit_reason& reason);
   void handle_exit(child_record& rec, exit_reason reason);
   void decide(child_record& rec, const exit_reason& reason);
   bool note_restart();

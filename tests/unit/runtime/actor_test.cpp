@@ -31,9 +31,10 @@ class recorder final : public actor<std::string> {
       return;
     }
     if (msg == "wait") {
-      receive(
-          [](const std::string& m) { return m.rfind("reply", 0) == 0; }, seconds(1),
-          [this](std::optional<std::string> r) { seen.push_back("got:" + r.value_or("timeout")); });
+      receive([](const std::string& m) { return m.rfind("reply", 0) == 0; }, seconds(1),
+              [this](const std::optional<std::string>& r) {
+                seen.push_back("got:" + r.value_or("timeout"));
+              });
     }
     seen.push_back(msg);
   }
@@ -75,7 +76,7 @@ TEST_CASE("an exception in the handler is a crash reported as the actor's exit")
   manual_executor ex;
   auto a = std::make_shared<recorder>("rec", ex, 16);
   std::optional<exit_reason> why;
-  a->set_exit_callback([&](exit_reason r) { why = r; });
+  a->set_exit_callback([&](const exit_reason& r) { why = r; });
   REQUIRE(a->send("boom") == send_status::ok);
   REQUIRE(a->send("after") == send_status::ok);
   ex.run_ready();
@@ -125,7 +126,7 @@ TEST_CASE("shutdown runs on_stop and reports shutdown; exit() reports its reason
   manual_executor ex;
   auto a = std::make_shared<recorder>("rec", ex, 16);
   std::optional<exit_reason> why;
-  a->set_exit_callback([&](exit_reason r) { why = r; });
+  a->set_exit_callback([&](const exit_reason& r) { why = r; });
   a->shutdown();
   ex.run_ready();
   REQUIRE(why);
@@ -134,7 +135,7 @@ TEST_CASE("shutdown runs on_stop and reports shutdown; exit() reports its reason
 
   auto b = std::make_shared<recorder>("rec2", ex, 16);
   std::optional<exit_reason> why_b;
-  b->set_exit_callback([&](exit_reason r) { why_b = r; });
+  b->set_exit_callback([&](const exit_reason& r) { why_b = r; });
   REQUIRE(b->send("quit") == send_status::ok);
   ex.run_ready();
   REQUIRE(why_b);

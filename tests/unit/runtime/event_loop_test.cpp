@@ -17,6 +17,7 @@ TEST_CASE("tasks posted from many threads all run, each thread's in order") {
   std::atomic<int> total{0};
   std::promise<void> all_done;
   std::vector<std::thread> producers;
+  producers.reserve(4);
   for (int t = 0; t < 4; ++t) {
     producers.emplace_back([&, t] {
       for (int i = 0; i < per_thread; ++i) {

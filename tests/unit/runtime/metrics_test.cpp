@@ -29,6 +29,7 @@ TEST_CASE("counters are exact under concurrent increments") {
   metrics_registry m;
   auto& c = m.counter("hits_total");
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&] {
       for (int i = 0; i < 10000; ++i)

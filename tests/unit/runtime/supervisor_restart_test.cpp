@@ -72,7 +72,7 @@ TEST_CASE("more restarts than the intensity within the period escalates") {
   auto sup = supervisor::create("root", ex, flags(strategy::one_for_one, 2, seconds(10)),
                                 {worker("a", j), worker("b", j)});
   std::optional<exit_reason> escalated;
-  sup->set_exit_callback([&](exit_reason r) { escalated = r; });
+  sup->set_exit_callback([&](const exit_reason& r) { escalated = r; });
   REQUIRE(sup->start().ok());
   j.live["a"]->crash("1");
   ex.advance(seconds(1));
@@ -95,7 +95,7 @@ TEST_CASE("restarts older than the period do not count toward the intensity") {
   auto sup =
       supervisor::create("root", ex, flags(strategy::one_for_one, 1, seconds(5)), {worker("a", j)});
   bool escalated = false;
-  sup->set_exit_callback([&](exit_reason) { escalated = true; });
+  sup->set_exit_callback([&](const exit_reason&) { escalated = true; });
   REQUIRE(sup->start().ok());
   for (int i = 0; i < 5; ++i) {
     j.live["a"]->crash("again");
@@ -175,7 +175,7 @@ TEST_CASE("a failing restart is retried with backoff and counts toward the inten
   auto sup = supervisor::create("root", ex, flags(strategy::one_for_one, 3, seconds(60)),
                                 {worker("a", j)});
   bool escalated = false;
-  sup->set_exit_callback([&](exit_reason) { escalated = true; });
+  sup->set_exit_callback([&](const exit_reason&) { escalated = true; });
   REQUIRE(sup->start().ok());
   j.fail_start["a"] = true;
   j.live["a"]->crash("x");

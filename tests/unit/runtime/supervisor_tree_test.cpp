@@ -19,7 +19,7 @@ TEST_CASE("shutdown stops children in reverse start order, then reports shutdown
   auto sup = supervisor::create("root", ex, flags(strategy::one_for_one),
                                 {worker("a", j), worker("b", j), worker("c", j)});
   std::optional<exit_reason> ended;
-  sup->set_exit_callback([&](exit_reason r) { ended = r; });
+  sup->set_exit_callback([&](const exit_reason& r) { ended = r; });
   REQUIRE(sup->start().ok());
   j.events.clear();
   sup->shutdown();
@@ -43,7 +43,7 @@ TEST_CASE("shutdown policies: brutal_kill, timeout then kill, infinity") {
   j.hang_shutdown["patient"] = true;
   auto sup = supervisor::create("root", ex, flags(strategy::one_for_one), {patient, slow, brutal});
   bool ended = false;
-  sup->set_exit_callback([&](exit_reason) { ended = true; });
+  sup->set_exit_callback([&](const exit_reason&) { ended = true; });
   REQUIRE(sup->start().ok());
   j.events.clear();
   sup->shutdown();
@@ -113,7 +113,7 @@ TEST_CASE("kill stops every child at once and reports nothing") {
   auto sup = supervisor::create("root", ex, flags(strategy::one_for_one),
                                 {worker("a", j), worker("b", j)});
   bool reported = false;
-  sup->set_exit_callback([&](exit_reason) { reported = true; });
+  sup->set_exit_callback([&](const exit_reason&) { reported = true; });
   REQUIRE(sup->start().ok());
   j.events.clear();
   sup->kill();
