@@ -8,8 +8,8 @@
 #include <netinet/in.h>
 
 #include <cstdlib>
-#include <cstring>
 #include <stdexcept>
+#include <system_error>
 
 #include "runtime/log.hpp"
 
@@ -33,7 +33,7 @@ int echo_listener::listen(const std::string& host, int port) {
                                       reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
   if (listener_ == nullptr)
     throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + ": " +
-                             std::strerror(errno));
+                             std::error_code(errno, std::generic_category()).message());
   sockaddr_in bound{};
   socklen_t len = sizeof(bound);
   getsockname(evconnlistener_get_fd(listener_), reinterpret_cast<sockaddr*>(&bound), &len);

@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
   auto root =
       supervisor::create("echo_root", main_loop, flags, {handler_spec, listener_spec}, &metrics);
   int exit_code = 0;
-  root->set_exit_callback([&](exit_reason why) {
+  root->set_exit_callback([&](const exit_reason& why) {
     if (!why.is_orderly()) {
       log->error("root supervisor ended reason=\"{}\"", why.to_string());
       exit_code = 1;
