@@ -40,6 +40,10 @@ event_loop::event_loop() {
   enable_libevent_threads();
   base_ = event_base_new();
   if (base_ == nullptr) throw std::runtime_error("event_base_new failed");
+  // Events default to the middle priority; the lowest is for end-of-iteration work
+  // (flushing every connection written to in this iteration at once).
+  if (event_base_priority_init(base_, priority_levels) != 0)
+    throw std::runtime_error("event_base_priority_init failed");
   wake_ = event_new(base_, -1, EV_PERSIST, &event_loop::on_wake, this);
   if (wake_ == nullptr) throw std::runtime_error("event_new failed for the wake event");
   // Posts made before run() must still be seen, so the wake event is always pending.

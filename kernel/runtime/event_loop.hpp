@@ -23,6 +23,12 @@ namespace emqx_cpp::runtime {
 
 class event_loop final : public executor {
  public:
+  // libevent priorities on every loop: events get `default_priority` unless set;
+  // `end_of_iteration_priority` runs only after all other active events.
+  static constexpr int priority_levels = 3;
+  static constexpr int default_priority = 1;
+  static constexpr int end_of_iteration_priority = 2;
+
   event_loop();
   ~event_loop() override;
 

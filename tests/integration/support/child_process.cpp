@@ -15,7 +15,7 @@
 namespace emqx_cpp::testing {
 
 child_process::child_process(const std::string& program, const std::vector<std::string>& args,
-                             const std::string& stderr_path) {
+                             const std::string& stderr_path, const std::vector<std::string>& env) {
   int out[2];
   if (pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   const int err_fd = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -30,6 +30,8 @@ child_process::child_process(const std::string& program, const std::vector<std::
     for (const auto& a : args)
       argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
+    for (const auto& e : env)
+      putenv(const_cast<char*>(e.c_str()));
     execv(program.c_str(), argv.data());
     _exit(127);
   }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <chrono>
 #include <optional>
@@ -16,8 +17,9 @@ namespace emqx_cpp::testing {
 
 class child_process {
  public:
+  // `env` entries ("NAME=value") are added to this process's environment.
   child_process(const std::string& program, const std::vector<std::string>& args,
-                const std::string& stderr_path);
+                const std::string& stderr_path, const std::vector<std::string>& env = {});
   ~child_process();
   child_process(const child_process&) = delete;
   child_process& operator=(const child_process&) = delete;

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Channel life cycle: framing and dispatch of inbound packets, timers (CONNECT idle
+// timeout, keepalive), and the ways a connection ends.
+#include "broker/channel.hpp"
+
+#include <fmt/format.h>
+
+#include "broker/broker.hpp"
+#include "broker/worker.hpp"
+
+namespace emqx_cpp::broker {
+
+using mqtt::reason_code;
+
+channel::channel(worker& w, int fd, std::string peer, std::size_t listener,
+                 std::string_view initial_input)
+    : worker_(w), listener_(listener) {
+  client_.peer = peer;
+  client_.listener = w.owner().listener(listener).cfg.name;
+  conn_ = std::make_unique<net::tcp_connection>(
+      w.loop().base(), fd, this, std::move(peer),
+      static_cast<std::size_t>(w.owner().listener(listener).cfg.high_watermark), initial_input);
+  last_activity_ = std::chrono::steady_clock::now();
+}
+
+channel::~channel() {
+  worker_.loop().cancel(idle_timer_);
+  worker_.loop().cancel(keepalive_timer_);
+  // A DISCONNECT or CONNACK may still be on its way out; let it drain on its own.
+  if (conn_ && !conn_->closed()) worker_.linger(std::move(conn_));
+}
+
+void channel::start() {
+  const auto idle = worker_.cfg().mqtt.idle_timeout_ms;
+  if (idle != 0) {
+    idle_timer_ = worker_.loop().schedule(std::chrono::milliseconds(idle), [this] {
+      idle_timer_ = 0;
+      if (state_ == state::awaiting_connect)
+        close(close_kind::abnormal, std::nullopt, "no CONNECT within idle_timeout");
+    });
+  }
+  conn_->start();
+}
+
+void channel::start_handed_over(mqtt::connect_packet connect, bool over_limit, bool assigned_id) {
+  over_limit_ = over_limit;
+  counted_ = !over_limit;
+  version_ = connect.version;
+  connect_on_owner(std::move(connect), assigned_id);
+  if (state_ != state::closed) conn_->start();
+}
+
+void channel::on_input(net::tcp_connection& /*c*/) {
+  last_activity_ = std::chrono::steady_clock::now();
+  worker_.stats().add(worker_.stats().bytes_received, conn_->bytes_in() - reported_in_);
+  reported_in_ = conn_->bytes_in();
+  try {
+    process_input();
+  } catch (const std::exception& e) {
+    // A bug in a handler ends this connection only, as a crashed connection process
+    // would in EMQX.
+    worker_.log().error("handler_crash client={} peer={} reason=\"{}\"", client_.client_id,
+                        client_.peer, e.what());
+    close(close_kind::abnormal, reason_code::implementation_specific_error, e.what());
+  }
+}
+
+void channel::process_input() {
+  const auto& m = worker_.cfg().mqtt;
+  const mqtt::decode_options opts{m.strict_mode};
+  while (state_ != state::closed && conn_ && !conn_->closed()) {
+    auto in = conn_->input();
+    mqtt::fixed_header h;
+    switch (mqtt::read_frame(in, m.max_packet_size, h)) {
+      case mqtt::frame_status::incomplete:
+        return;
+      case mqtt::frame_status::malformed:
+        worker_.stats().add(worker_.stats().malformed_packets);
+        protocol_violation(reason_code::malformed_packet, "malformed fixed header");
+        return;
+      case mqtt::frame_status::too_large:
+        protocol_violation(reason_code::packet_too_large,
+                           fmt::format("packet of {} bytes exceeds max_packet_size {}",
+                                       h.frame_size(), m.max_packet_size));
+        return;
+      case mqtt::frame_status::complete:
+        break;
+    }
+    const auto body = in.subspan(h.header_size, h.remaining_length);
+    if (state_ == state::awaiting_connect && h.type != mqtt::packet_type::connect) {
+      close(close_kind::abnormal, std::nullopt,
+            fmt::format("{} before CONNECT [MQTT-3.1.0-1]", to_string(h.type)));
+      return;
+    }
+    if (h.type == mqtt::packet_type::connect && state_ == state::awaiting_connect) {
+      // Answer a refused CONNECT in the client's own protocol version.
+      if (auto v = mqtt::connect_version(body)) version_ = *v;
+    }
+    auto decoded = mqtt::decode(h, body, version_, opts);
+    conn_->consume(h.frame_size());
+    worker_.stats().add(worker_.stats().packets_received);
+    if (!decoded) {
+      const auto rc = static_cast<reason_code>(decoded.err().code);
+      if (rc == reason_code::malformed_packet)
+        worker_.stats().add(worker_.stats().malformed_packets);
+      if (h.type == mqtt::packet_type::connect && state_ == state::awaiting_connect &&
+          rc == reason_code::unsupported_protocol_version) {
+        refuse_connect(rc, decoded.err().message.c_str());
+        return;
+      }
+      protocol_violation(rc, decoded.err().message);
+      return;
+    }
+    handle_packet(decoded.value());
+  }
+}
+
+void channel::handle_packet(mqtt::packet& p) {
+  std::visit(
+      [&](auto& pkt) {
+        using T = std::decay_t<decltype(pkt)>;
+        if constexpr (std::is_same_v<T, mqtt::connect_packet>) {
+          if (state_ != state::awaiting_connect) {
+            protocol_violation(reason_code::protocol_error, "second CONNECT [MQTT-3.1.0-2]");
+            return;
+          }
+          handle_connect(pkt);
+        } else if constexpr (std::is_same_v<T, mqtt::publish_packet>) {
+          handle_publish(pkt);
+        } else if constexpr (std::is_same_v<T, mqtt::ack_packet>) {
+          handle_ack(pkt);
+        } else if constexpr (std::is_same_v<T, mqtt::subscribe_packet>) {
+          handle_subscribe(pkt);
+        } else if constexpr (std::is_same_v<T, mqtt::unsubscribe_packet>) {
+          handle_unsubscribe(pkt);
+        } else if constexpr (std::is_same_v<T, mqtt::pingreq_packet>) {
+          mqtt::encode_pingresp(conn_->output());
+          wrote();
+        } else if constexpr (std::is_same_v<T, mqtt::disconnect_packet>) {
+          handle_disconnect(pkt);
+        } else if constexpr (std::is_same_v<T, mqtt::auth_packet>) {
+          handle_auth(pkt);
+        } else {
+          // CONNACK, SUBACK, UNSUBACK, PINGRESP only travel from server to client.
+          protocol_violation(reason_code::protocol_error,
+                             "a server-to-client packet sent by the client");
+        }
+      },
+      p);
+}
+
+void channel::on_closed(net::tcp_connection& /*c*/, const std::string& why) {
+  close(close_kind::abnormal, std::nullopt, why);
+}
+
+void channel::on_drained(net::tcp_connection& /*c*/) {
+  if (session_ == nullptr) return;
+  session_->drain(this, std::chrono::steady_clock::now(), delivery_stats_);
+  wrote();
+}
+
+void channel::wrote() {
+  if (!dirty) {
+    dirty = true;
+    worker_.mark_dirty(this);
+  }
+}
+
+void channel::flush() {
+  dirty = false;
+  if (conn_) {
+    conn_->flush();
+    worker_.stats().add(worker_.stats().bytes_sent, conn_->bytes_out() - reported_out_);
+    reported_out_ = conn_->bytes_out();
+  }
+  auto& st = worker_.stats();
+  if (delivery_stats_.sent != 0) st.add(st.messages_sent, delivery_stats_.sent);
+  const std::uint64_t dropped = delivery_stats_.dropped_queue_full +
+                                delivery_stats_.dropped_expired + delivery_stats_.dropped_busy +
+                                delivery_stats_.dropped_qos0_offline +
+                                delivery_stats_.dropped_too_large;
+  if (dropped != 0) st.add(st.messages_dropped, dropped);
+  if (delivery_stats_.dropped_queue_full != 0)
+    st.add(st.messages_dropped_queue_full, delivery_stats_.dropped_queue_full);
+  if (delivery_stats_.dropped_expired != 0)
+    st.add(st.messages_dropped_expired, delivery_stats_.dropped_expired);
+  delivery_stats_ = {};
+}
+
+bool channel::can_send() const {
+  return conn_ && !conn_->closed() && !conn_->over_high_watermark();
+}
+
+void channel::send_ack(mqtt::packet_type type, std::uint16_t packet_id, reason_code code) {
+  mqtt::ack_packet a;
+  a.type = type;
+  a.packet_id = packet_id;
+  a.code = code;
+  mqtt::encode_ack(a, version_, conn_->output());
+  worker_.stats().add(worker_.stats().packets_sent);
+  wrote();
+}
+
+void channel::send_pubrel(std::uint16_t packet_id) {
+  send_ack(mqtt::packet_type::pubrel, packet_id, reason_code::success);
+}
+
+void channel::send_disconnect(reason_code code) {
+  if (version_ != mqtt::protocol_version::v5 || !conn_ || conn_->closed()) return;
+  mqtt::encode_disconnect(mqtt::disconnect_packet{code, {}}, version_, conn_->output());
+  worker_.stats().add(worker_.stats().packets_sent);
+}
+
+void channel::protocol_violation(reason_code code, const std::string& why) {
+  worker_.log().info("protocol_error client={} peer={} reason_code={:#04x} reason=\"{}\"",
+                     client_.client_id, client_.peer, static_cast<int>(code), why);
+  // Before CONNACK there is nothing to DISCONNECT; a CONNECT error gets a CONNACK.
+  if (state_ == state::awaiting_connect) {
+    if (version_ == mqtt::protocol_version::v5) {
+      refuse_connect(code, why.c_str());
+    } else {
+      close(close_kind::abnormal, std::nullopt, why);
+    }
+    return;
+  }
+  close(close_kind::abnormal, code, why);
+}
+
+void channel::kick(reason_code code, bool publish_will) {
+  close(publish_will ? close_kind::abnormal
+                     : (code == reason_code::session_taken_over ? close_kind::takeover
+                                                                : close_kind::shutdown),
+        code, std::string(to_string(code)));
+}
+
+void channel::close(close_kind kind, std::optional<reason_code> code, const std::string& why) {
+  if (state_ == state::closed) return;
+  const bool was_connected = state_ == state::connected;
+  state_ = state::closed;
+  worker_.loop().cancel(idle_timer_);
+  worker_.loop().cancel(keepalive_timer_);
+  idle_timer_ = keepalive_timer_ = 0;
+  if (code && was_connected) send_disconnect(*code);
+  if (conn_) conn_->close_after_flush();
+  if (counted_) {
+    worker_.owner().listener(listener_).connections.fetch_sub(1, std::memory_order_relaxed);
+    counted_ = false;
+  }
+  if (was_connected) {
+    worker_.log().debug("disconnected client={} peer={} reason=\"{}\"", client_.client_id,
+                        client_.peer, why);
+    worker_.stats().sub(worker_.stats().connections);
+    worker_.stats().add(worker_.stats().client_disconnected);
+    publish_client_event("disconnected");
+    detach_session(kind);
+  }
+  flush();
+  worker_.retire(this);
+}
+
+void channel::detach_session(close_kind kind) {
+  if (session_ == nullptr) return;
+  auto* slot = worker_.find_session(session_->client_id());
+  session* s = session_;
+  session_ = nullptr;
+  if (slot == nullptr || slot->ch != this) return;
+  slot->ch = nullptr;
+  switch (kind) {
+    case close_kind::normal:
+    case close_kind::shutdown:
+      will_.reset();
+      break;
+    case close_kind::takeover:
+      // The new connection continues the session: a delayed will is dropped, one
+      // without delay still goes out, as EMQX does.
+      if (will_ && will_delay_ == 0) worker_.publish_will(*s, *will_);
+      will_.reset();
+      break;
+    case close_kind::with_will:
+    case close_kind::abnormal:
+      if (will_) {
+        if (will_delay_ == 0 || s->expiry_interval == 0) {
+          worker_.publish_will(*s, *will_);
+        } else {
+          worker_.schedule_will(*slot, std::move(*will_),
+                                std::min(will_delay_, s->expiry_interval));
+        }
+        will_.reset();
+      }
+      break;
+  }
+  if (kind == close_kind::takeover) return;  // the new channel decides the session's fate
+  worker_.park_session(*slot);
+}
+
+void channel::arm_keepalive() {
+  if (keepalive_ == 0) return;
+  const double limit_ms = keepalive_ * 1000.0 * worker_.cfg().mqtt.keepalive_multiplier;
+  const auto since = std::chrono::steady_clock::now() - last_activity_;
+  const auto left = std::chrono::milliseconds(static_cast<std::int64_t>(limit_ms)) - since;
+  keepalive_timer_ = worker_.loop().schedule(
+      std::max<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(1)), [this] {
+        keepalive_timer_ = 0;
+        on_keepalive_timer();
+      });
+}
+
+void channel::on_keepalive_timer() {
+  if (state_ != state::connected) return;
+  const double limit_ms = keepalive_ * 1000.0 * worker_.cfg().mqtt.keepalive_multiplier;
+  const auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - last_activity_);
+  if (static_cast<double>(idle.count()) >= limit_ms) {
+    close(close_kind::abnormal, reason_code::keep_alive_timeout,
+          fmt::format("keepalive timeout after {} ms", idle.count()));
+    return;
+  }
+  arm_keepalive();
+}
+
+void channel::handle_auth(const mqtt::auth_packet& /*a*/) {
+  // Enhanced authentication is not offered: CONNECT with a method is refused with
+  // 0x8C, so an AUTH afterwards breaks the protocol [MQTT-4.12.0-1].
+  protocol_violation(reason_code::bad_authentication_method,
+                     "AUTH without an authentication method in CONNECT");
+}
+
+void channel::handle_disconnect(const mqtt::disconnect_packet& d) {
+  if (d.props.session_expiry_interval && session_ != nullptr) {
+    if (connect_session_expiry_ == 0 && *d.props.session_expiry_interval != 0) {
+      protocol_violation(reason_code::protocol_error,
+                         "session expiry set on DISCONNECT after 0 on CONNECT [MQTT-3.14.2-2]");
+      return;
+    }
+    session_->expiry_interval = *d.props.session_expiry_interval;
+  }
+  const bool with_will = d.code == reason_code::disconnect_with_will_message;
+  close(with_will ? close_kind::with_will : close_kind::normal, std::nullopt,
+        fmt::format("client DISCONNECT {:#04x}", static_cast<int>(d.code)));
+}
+
+}  // namespace emqx_cpp::broker

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// A channel is one MQTT connection's protocol state (EMQX's emqx_channel): it frames
+// and decodes what the client sends, runs each packet's handler (one file per packet
+// family: handle_connect.cpp, handle_publish.cpp, handle_subscribe.cpp), and encodes
+// what goes back. A malformed or forbidden packet closes only this connection, after
+// a DISCONNECT with the reason code for an MQTT 5 client.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "broker/hooks.hpp"
+#include "broker/session.hpp"
+#include "mqtt/codec.hpp"
+#include "net/tcp_connection.hpp"
+#include "runtime/executor.hpp"
+
+namespace emqx_cpp::broker {
+
+class worker;
+
+class channel final : public net::tcp_connection::handler, public outbound {
+ public:
+  channel(worker& w, int fd, std::string peer, std::size_t listener,
+          std::string_view initial_input = {});
+  ~channel() override;
+  channel(const channel&) = delete;
+  channel& operator=(const channel&) = delete;
+
+  // A new connection: start reading and the idle timer (CONNECT must come in time).
+  void start();
+  // A connection handed over by another worker with its CONNECT already decoded.
+  void start_handed_over(mqtt::connect_packet connect, bool over_limit, bool assigned_id);
+
+  // net::tcp_connection::handler
+  void on_input(net::tcp_connection& c) override;
+  void on_closed(net::tcp_connection& c, const std::string& why) override;
+  void on_drained(net::tcp_connection& c) override;
+
+  // outbound (used by the session)
+  bool can_send() const override;
+  bool send_publish(const delivery& d, std::uint16_t packet_id, bool dup) override;
+  void send_pubrel(std::uint16_t packet_id) override;
+
+  // Closes this connection on the server's initiative: a v5 client first gets a
+  // DISCONNECT with `code`. `will` says whether the client's will is published.
+  void kick(mqtt::reason_code code, bool publish_will);
+
+  void flush();
+  bool dirty = false;
+
+  bool connected() const { return state_ == state::connected; }
+  const client_info& client() const { return client_; }
+  session* current_session() const { return session_; }
+  mqtt::protocol_version version() const { return version_; }
+
+ private:
+  enum class state { awaiting_connect, connected, closed };
+  // Why the connection ends, which decides what happens to the will.
+  enum class close_kind { normal, with_will, abnormal, takeover, shutdown };
+
+  void process_input();
+  void handle_packet(mqtt::packet& p);
+  void handle_connect(mqtt::connect_packet& c);
+  void connect_on_owner(mqtt::connect_packet c, bool assigned_id);
+  void refuse_connect(mqtt::reason_code code, const char* why);
+  void handle_publish(mqtt::publish_packet& p);
+  void handle_ack(const mqtt::ack_packet& a);
+  void handle_subscribe(const mqtt::subscribe_packet& s);
+  void handle_unsubscribe(const mqtt::unsubscribe_packet& u);
+  void handle_disconnect(const mqtt::disconnect_packet& d);
+  void handle_auth(const mqtt::auth_packet& a);
+
+  // Ends the connection: a v5 DISCONNECT with `code` if given, then close.
+  void close(close_kind kind, std::optional<mqtt::reason_code> code, const std::string& why);
+  void protocol_violation(mqtt::reason_code code, const std::string& why);
+  void detach_session(close_kind kind);
+
+  void send_connack(bool session_present, mqtt::reason_code code, mqtt::properties props);
+  void send_ack(mqtt::packet_type type, std::uint16_t packet_id, mqtt::reason_code code);
+  void send_disconnect(mqtt::reason_code code);
+  void wrote();
+
+  void arm_keepalive();
+  void on_keepalive_timer();
+  void deliver_retained(const std::string& filter, const subscription& sub);
+  void publish_client_event(const char* event);
+
+  worker& worker_;
+  std::unique_ptr<net::tcp_connection> conn_;
+  std::size_t listener_;
+  state state_ = state::awaiting_connect;
+  mqtt::protocol_version version_ = mqtt::protocol_version::v3_1_1;
+  client_info client_;
+  session* session_ = nullptr;
+  std::optional<mqtt::will_message> will_;
+  std::uint32_t will_delay_ = 0;
+  std::uint16_t keepalive_ = 0;
+  std::chrono::steady_clock::time_point last_activity_;
+  std::chrono::steady_clock::time_point connected_at_;
+  std::uint64_t connected_at_ms_ = 0;  // wall clock, for $SYS event messages
+  runtime::timer_id idle_timer_ = 0;
+  runtime::timer_id keepalive_timer_ = 0;
+  bool counted_ = false;  // holds a slot in its listener's connection count
+  bool over_limit_ = false;
+  // Client-side limits (v5 CONNECT properties).
+  std::uint32_t client_max_packet_ = 0;       // 0: none
+  std::uint16_t client_alias_max_ = 0;        // aliases we may use toward the client
+  std::uint32_t connect_session_expiry_ = 0;  // from CONNECT, for the DISCONNECT rule
+  std::unordered_map<std::uint16_t, std::string> inbound_aliases_;
+  std::unordered_map<std::string, std::uint16_t> outbound_aliases_;
+  delivery_stats delivery_stats_;
+  std::uint64_t reported_in_ = 0;
+  std::uint64_t reported_out_ = 0;
+};
+
+}  // namespace emqx_cpp::broker

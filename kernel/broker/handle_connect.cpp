@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// CONNECT: client id rules, the listener's connection limit, hand-over to the worker
+// that owns the client id, authentication, session take-over / discard / resume, and
+// the CONNACK with the server's capabilities (EMQX's set of v5 properties).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "broker/broker.hpp"
+#include "broker/channel.hpp"
+#include "broker/worker.hpp"
+
+namespace emqx_cpp::broker {
+
+using mqtt::protocol_version;
+using mqtt::reason_code;
+
+namespace {
+std::string random_client_id(std::mt19937_64& rng) {
+  return fmt::format("emqx-cpp-{:016x}", rng());
+}
+}  // namespace
+
+void channel::refuse_connect(reason_code code, const char* why) {
+  worker_.log().info("connect_refused client={} peer={} reason_code={:#04x} reason=\"{}\"",
+                     client_.client_id, client_.peer, static_cast<int>(code), why);
+  if (code == reason_code::bad_user_name_or_password || code == reason_code::not_authorized)
+    worker_.stats().add(worker_.stats().client_auth_failures);
+  send_connack(false, code, {});
+  close(close_kind::abnormal, std::nullopt, why);
+}
+
+void channel::handle_connect(mqtt::connect_packet& c) {
+  worker_.loop().cancel(idle_timer_);
+  idle_timer_ = 0;
+  version_ = c.version;
+  const auto& m = worker_.cfg().mqtt;
+  bool assigned = false;
+  if (m.use_username_as_clientid && c.username && !c.username->empty()) c.client_id = *c.username;
+  if (c.client_id.empty()) {
+    if (version_ != protocol_version::v5 && !c.clean_start) {
+      refuse_connect(reason_code::client_identifier_not_valid,
+                     "empty client id with clean session off [MQTT-3.1.3-8]");
+      return;
+    }
+    // A generated id is chosen so that it belongs to this worker: no hand-over.
+    do {
+      c.client_id = random_client_id(worker_.rng());
+    } while (worker_.owner().owner_of(c.client_id) != worker_.index());
+    assigned = true;
+  }
+  client_.client_id = c.client_id;
+  if (c.client_id.size() > m.max_clientid_len) {
+    refuse_connect(reason_code::client_identifier_not_valid,
+                   "client id longer than max_clientid_len");
+    return;
+  }
+  auto& listener = worker_.owner().listener(listener_);
+  const auto count = listener.connections.fetch_add(1, std::memory_order_relaxed) + 1;
+  counted_ = true;
+  if (listener.cfg.max_connections != 0 && count > listener.cfg.max_connections) {
+    over_limit_ = true;
+    listener.connections.fetch_sub(1, std::memory_order_relaxed);
+    counted_ = false;
+  }
+  const std::uint16_t owner = worker_.owner().owner_of(c.client_id);
+  if (owner == worker_.index()) {
+    connect_on_owner(std::move(c), assigned);
+    return;
+  }
+  // The session for this client id lives on another worker: move the socket there.
+  auto h = std::make_shared<handover>();
+  h->fd = conn_->release(h->unparsed);
+  h->peer = client_.peer;
+  h->connect = std::move(c);
+  h->listener = listener_;
+  h->over_limit = over_limit_;
+  h->assigned_id = assigned;
+  counted_ = false;  // the slot travels with the connection
+  state_ = state::closed;
+  worker_.retire(this);
+  worker& target = worker_.owner().worker_at(owner);
+  target.loop().post([&target, h] { target.adopt(std::move(*h)); });
+}
+
+void channel::connect_on_owner(mqtt::connect_packet c, bool assigned_id) {
+  const auto& m = worker_.cfg().mqtt;
+  const bool v5 = version_ == protocol_version::v5;
+  client_.client_id = c.client_id;
+  client_.username = c.username;
+  client_.version = version_;
+  if (over_limit_) {
+    refuse_connect(reason_code::quota_exceeded, "listener max_connections reached");
+    return;
+  }
+  if (c.props.authentication_method) {
+    refuse_connect(reason_code::bad_authentication_method,
+                   "enhanced authentication is not supported");
+    return;
+  }
+  if (c.will && c.will->retain && !m.retain_available) {
+    refuse_connect(reason_code::retain_not_supported, "will retain while retain is unavailable");
+    return;
+  }
+  if (c.will && c.will->qos > m.max_qos_allowed) {
+    refuse_connect(reason_code::qos_not_supported, "will QoS above max_qos_allowed");
+    return;
+  }
+  auto& hooks = worker_.owner().hooks();
+  if (hooks.has_authenticators()) {
+    const authn_outcome r = hooks.authenticate(client_, c.password);
+    if (r.what == authn_outcome::kind::deny) {
+      refuse_connect(r.code, "denied by an authenticator");
+      return;
+    }
+    if (r.what == authn_outcome::kind::ignore) {
+      refuse_connect(reason_code::not_authorized, "no authenticator accepted the client");
+      return;
+    }
+    client_.is_superuser = r.superuser;
+  } else if (!m.allow_anonymous && !c.username) {
+    refuse_connect(reason_code::not_authorized, "anonymous access is not allowed");
+    return;
+  }
+
+  // Session: take over a connected one, discard or resume a stored one, or create.
+  auto* slot = worker_.find_session(c.client_id);
+  if (slot != nullptr && slot->ch != nullptr) {
+    worker_.log().info("takeover client={} old_peer={} new_peer={}", c.client_id,
+                       slot->ch->client().peer, client_.peer);
+    slot->ch->kick(reason_code::session_taken_over, false);
+    slot = worker_.find_session(c.client_id);
+  }
+  bool present = false;
+  if (slot != nullptr && c.clean_start) {
+    worker_.end_session(c.client_id, "discarded");
+    slot = nullptr;
+  }
+  session_limits limits;
+  limits.max_inflight =
+      std::min<std::uint16_t>(m.max_inflight, c.props.receive_maximum.value_or(65535));
+  limits.max_mqueue_len = m.max_mqueue_len;
+  limits.mqueue_store_qos0 = m.mqueue_store_qos0;
+  limits.max_awaiting_rel = m.max_awaiting_rel;
+  limits.upgrade_qos = m.upgrade_qos;
+  if (slot != nullptr) {
+    present = true;
+    worker_.cancel_will(*slot);
+    worker_.loop().cancel(slot->expiry_timer);
+    slot->expiry_timer = 0;
+    slot->s->limits() = limits;
+  } else {
+    slot = &worker_.create_session(c.client_id, limits);
+  }
+  slot->ch = this;
+  session_ = slot->s.get();
+  session_->username = c.username.value_or("");
+  connect_session_expiry_ =
+      v5 ? c.props.session_expiry_interval.value_or(0)
+         : (c.clean_start ? 0 : static_cast<std::uint32_t>(m.session_expiry_interval_ms / 1000));
+  session_->expiry_interval = connect_session_expiry_;
+
+  keepalive_ = c.keep_alive;
+  if (v5 && m.server_keepalive != 0) keepalive_ = m.server_keepalive;
+  will_ = std::move(c.will);
+  will_delay_ = will_ ? will_->props.will_delay_interval.value_or(0) : 0;
+  client_max_packet_ = c.props.maximum_packet_size.value_or(0);
+  client_alias_max_ = std::min(c.props.topic_alias_maximum.value_or(0), m.max_topic_alias_outbound);
+
+  mqtt::properties props;
+  if (v5) {
+    if (assigned_id) props.assigned_client_identifier = c.client_id;
+    if (m.server_keepalive != 0) props.server_keep_alive = m.server_keepalive;
+    props.maximum_packet_size = m.max_packet_size;
+    if (m.max_topic_alias != 0) props.topic_alias_maximum = m.max_topic_alias;
+    if (!m.retain_available) props.retain_available = 0;
+    if (m.max_qos_allowed < 2) props.maximum_qos = m.max_qos_allowed;
+    if (!m.wildcard_subscription) props.wildcard_subscription_available = 0;
+    if (!m.shared_subscription) props.shared_subscription_available = 0;
+    props.subscription_identifier_available = 1;
+    if (c.props.request_response_information.value_or(0) == 1 && !m.response_information.empty())
+      props.response_information = m.response_information;
+  }
+  state_ = state::connected;
+  connected_at_ = std::chrono::steady_clock::now();
+  connected_at_ms_ = wall_clock_ms();
+  last_activity_ = connected_at_;
+  worker_.stats().add(worker_.stats().connections);
+  worker_.stats().add(worker_.stats().client_connected);
+  send_connack(present, reason_code::success, std::move(props));
+  arm_keepalive();
+  worker_.log().debug("connected client={} peer={} proto={} clean_start={} keepalive={}",
+                      client_.client_id, client_.peer, static_cast<int>(version_), c.clean_start,
+                      keepalive_);
+  publish_client_event("connected");
+  if (present) session_->resume(this, std::chrono::steady_clock::now(), delivery_stats_);
+}
+
+void channel::send_connack(bool session_present, reason_code code, mqtt::properties props) {
+  mqtt::connack_packet ack;
+  ack.session_present = session_present && code == reason_code::success;
+  ack.code = code;
+  ack.props = std::move(props);
+  mqtt::encode_connack(ack, version_, conn_->output());
+  worker_.stats().add(worker_.stats().packets_sent);
+  wrote();
+}
+
+}  // namespace emqx_cpp::broker

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// PUBLISH in both directions and its acknowledgements: inbound topic aliases, the
+// server's QoS and retain capabilities, authorization, QoS 2 duplicate suppression,
+// retained storage, routing; outbound encoding with per-subscriber properties
+// (subscription identifiers, remaining expiry, topic alias) and the client's Maximum
+// Packet Size.
+#include <fmt/format.h>
+
+#include "broker/broker.hpp"
+#include "broker/channel.hpp"
+#include "broker/worker.hpp"
+#include "mqtt/topic.hpp"
+
+namespace emqx_cpp::broker {
+
+using mqtt::packet_type;
+using mqtt::protocol_version;
+using mqtt::reason_code;
+
+void channel::handle_publish(mqtt::publish_packet& p) {
+  const auto& m = worker_.cfg().mqtt;
+  const bool v5 = version_ == protocol_version::v5;
+  if (p.props && p.props->topic_alias) {
+    const std::uint16_t alias = *p.props->topic_alias;
+    if (alias == 0 || alias > m.max_topic_alias) {
+      protocol_violation(reason_code::topic_alias_invalid,
+                         fmt::format("topic alias {} outside 1..{}", alias, m.max_topic_alias));
+      return;
+    }
+    if (p.topic.empty()) {
+      auto it = inbound_aliases_.find(alias);
+      if (it == inbound_aliases_.end()) {
+        protocol_violation(reason_code::protocol_error,
+                           fmt::format("unknown topic alias {} [MQTT-3.3.2-7]", alias));
+        return;
+      }
+      p.topic = it->second;
+    } else {
+      inbound_aliases_[alias] = p.topic;
+    }
+  }
+  if (!mqtt::valid_topic_name(p.topic, m.max_topic_levels)) {
+    protocol_violation(reason_code::topic_name_invalid, "invalid topic name " + p.topic);
+    return;
+  }
+  if (p.qos > m.max_qos_allowed) {
+    protocol_violation(reason_code::qos_not_supported,
+                       fmt::format("QoS {} above max_qos_allowed", p.qos));
+    return;
+  }
+  if (p.retain && !m.retain_available) {
+    protocol_violation(reason_code::retain_not_supported, "retain is not available");
+    return;
+  }
+  if (p.props && !p.props->subscription_identifiers.empty()) {
+    protocol_violation(reason_code::protocol_error,
+                       "subscription identifier in a client PUBLISH [MQTT-3.3.4-6]");
+    return;
+  }
+  worker_.stats().add(worker_.stats().messages_received);
+
+  const auto ack_type = p.qos == 2 ? packet_type::pubrec : packet_type::puback;
+  const auto decision =
+      worker_.owner().hooks().authorize(client_, access_action::publish, p.topic, p.qos, p.retain);
+  if (decision == authz_outcome::deny) {
+    worker_.log().info("publish_denied client={} topic={}", client_.client_id, p.topic);
+    worker_.stats().add(worker_.stats().messages_dropped);
+    // EMQX's deny_action = ignore: v5 learns why from the reason code, v3 gets a plain ack.
+    if (p.qos > 0)
+      send_ack(ack_type, p.packet_id, v5 ? reason_code::not_authorized : reason_code::success);
+    return;
+  }
+  if (p.qos == 2) {
+    switch (session_->await_rel(p.packet_id, std::chrono::steady_clock::now())) {
+      case session::rel_status::accepted:
+        break;
+      case session::rel_status::duplicate:
+        // Already routed: acknowledge again, do not deliver twice.
+        send_ack(packet_type::pubrec, p.packet_id, reason_code::success);
+        return;
+      case session::rel_status::too_many:
+        protocol_violation(reason_code::receive_maximum_exceeded,
+                           "more QoS 2 messages awaiting PUBREL than max_awaiting_rel");
+        return;
+    }
+  }
+
+  auto msg = std::make_shared<message>();
+  msg->topic = std::move(p.topic);
+  msg->payload = std::move(p.payload);
+  msg->qos = p.qos;
+  msg->retain = p.retain;
+  msg->publisher = client_.client_id;
+  msg->timestamp_ms = wall_clock_ms();
+  std::uint32_t expiry_s = 0;
+  if (p.props) {
+    if (p.props->message_expiry_interval) expiry_s = *p.props->message_expiry_interval;
+    p.props->message_expiry_interval.reset();
+    p.props->topic_alias.reset();
+    if (*p.props != mqtt::properties{}) msg->props = std::move(p.props);
+  }
+  if (expiry_s != 0) {
+    msg->expires_at = steady_clock::now() + std::chrono::seconds(expiry_s);
+  } else if (m.message_expiry_interval_ms != 0) {
+    msg->expires_at = steady_clock::now() + std::chrono::milliseconds(m.message_expiry_interval_ms);
+  }
+  if (msg->retain) {
+    if (worker_.owner().retained().store(msg) == retainer::store_result::stored)
+      worker_.stats().add(worker_.stats().messages_retained);
+  }
+  const std::size_t matched = worker_.publish(msg);
+  if (matched == 0) worker_.stats().add(worker_.stats().messages_dropped_no_subscribers);
+  if (p.qos > 0) {
+    send_ack(ack_type, p.packet_id,
+             matched == 0 && v5 ? reason_code::no_matching_subscribers : reason_code::success);
+  }
+}
+
+void channel::handle_ack(const mqtt::ack_packet& a) {
+  const auto now = std::chrono::steady_clock::now();
+  bool known = true;
+  switch (a.type) {
+    case packet_type::puback:
+      known = session_->on_puback(a.packet_id, this, now, delivery_stats_);
+      break;
+    case packet_type::pubrec:
+      known = session_->on_pubrec(a.packet_id, mqtt::is_error(a.code), this, now, delivery_stats_);
+      if (!known) {
+        // Answer an unknown PUBREC so the client can finish its side of the flow.
+        send_ack(packet_type::pubrel, a.packet_id,
+                 version_ == protocol_version::v5 ? reason_code::packet_identifier_not_found
+                                                  : reason_code::success);
+      }
+      break;
+    case packet_type::pubrel: {
+      const bool had = session_->release(a.packet_id);
+      send_ack(packet_type::pubcomp, a.packet_id,
+               had || version_ != protocol_version::v5 ? reason_code::success
+                                                       : reason_code::packet_identifier_not_found);
+      break;
+    }
+    case packet_type::pubcomp:
+      known = session_->on_pubcomp(a.packet_id, this, now, delivery_stats_);
+      break;
+    default:
+      break;
+  }
+  if (!known)
+    worker_.log().debug("unknown_packet_id client={} type={} packet_id={}", client_.client_id,
+                        to_string(a.type), a.packet_id);
+  wrote();
+}
+
+bool channel::send_publish(const delivery& d, std::uint16_t packet_id, bool dup) {
+  if (!conn_ || conn_->closed()) return false;
+  const message& msg = *d.msg;
+  const auto now = steady_clock::now();
+  mqtt::publish_view v;
+  v.topic = msg.topic;
+  v.payload = msg.payload;
+  v.qos = d.qos;
+  v.retain = d.retain;
+  v.dup = dup;
+  v.packet_id = packet_id;
+  v.props = msg.props.get();
+  bool new_alias = false;
+  if (version_ == protocol_version::v5) {
+    v.message_expiry = msg.remaining_expiry(now);
+    if (d.subscription_id != 0) v.subscription_ids = std::span(&d.subscription_id, 1);
+    if (client_alias_max_ != 0) {
+      auto it = outbound_aliases_.find(msg.topic);
+      if (it != outbound_aliases_.end()) {
+        v.topic_alias = it->second;
+        v.topic = {};
+      } else if (outbound_aliases_.size() < client_alias_max_) {
+        v.topic_alias = static_cast<std::uint16_t>(outbound_aliases_.size() + 1);
+        new_alias = true;
+      }
+    }
+  }
+  if (client_max_packet_ != 0 && mqtt::publish_size(v, version_) > client_max_packet_) {
+    // [MQTT-3.1.2-25]: never send a packet larger than the client accepts; drop it.
+    worker_.log().debug("dropped_too_large client={} topic={}", client_.client_id, msg.topic);
+    return false;
+  }
+  // The alias is only known to the client once a packet carrying topic and alias left.
+  if (new_alias) outbound_aliases_.emplace(msg.topic, v.topic_alias);
+  mqtt::encode_publish(v, version_, conn_->output());
+  worker_.stats().add(worker_.stats().packets_sent);
+  wrote();
+  return true;
+}
+
+}  // namespace emqx_cpp::broker

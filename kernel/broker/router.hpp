@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The topic index: subscription filters in a trie keyed by topic level, with '+' and
+// '#' children. Each I/O worker owns a full replica and matches publishes against it
+// with no lock; a subscribe is applied to the subscriber's own worker at once and to
+// the others as a route delta through their inboxes (docs/design/router.md).
+//
+// A route names a session by (worker, session id), never by pointer, so a replica can
+// outlive or precede the session it points to; delivery resolves the id on the owning
+// worker.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "mqtt/packets.hpp"
+
+namespace emqx_cpp::broker {
+
+struct subscriber_ref {
+  std::uint16_t worker = 0;
+  std::uint64_t session_id = 0;
+  bool operator==(const subscriber_ref&) const = default;
+};
+
+struct route {
+  subscriber_ref who;
+  mqtt::subscription_options opts;
+  std::uint32_t subscription_id = 0;  // 0: none
+};
+
+// The members of one shared-subscription group on one filter, with the dispatch state
+// the strategies keep (round-robin position, sticky choice).
+struct share_group {
+  std::string name;
+  std::string filter;
+  std::vector<route> members;
+  std::size_t next = 0;  // round_robin position
+  std::size_t sticky = SIZE_MAX;
+};
+
+class router {
+ public:
+  router();
+  ~router();
+  router(const router&) = delete;
+  router& operator=(const router&) = delete;
+
+  // Adds the route, or replaces the options of an existing one for the same session.
+  // `group` is empty for a plain subscription. Returns true if it is new.
+  bool add(std::string_view filter, std::string_view group, const route& r);
+  // Removes the route of `who`. Returns true if there was one.
+  bool remove(std::string_view filter, std::string_view group, subscriber_ref who);
+
+  // Calls on_route for every plain subscription matching `topic`, and on_group for
+  // every shared group with a matching filter.
+  void match(std::string_view topic, const std::function<void(const route&)>& on_route,
+             const std::function<void(share_group&)>& on_group);
+
+  // The shared group `group` on exactly `filter`, or nullptr.
+  share_group* find_group(std::string_view filter, std::string_view group);
+
+  // Read from other threads for $SYS stats, hence atomic; written by the owner only.
+  std::size_t route_count() const { return routes_.load(std::memory_order_relaxed); }
+  std::size_t filter_count() const { return filters_.load(std::memory_order_relaxed); }
+
+ private:
+  struct node;
+  node* find_or_create(std::string_view filter);
+  node* find(std::string_view filter) const;
+  void prune(node* n);
+  void collect(node* n, const std::function<void(const route&)>& on_route,
+               const std::function<void(share_group&)>& on_group);
+  void walk(node* n, const std::vector<std::string_view>& levels, std::size_t i,
+            const std::function<void(const route&)>& on_route,
+            const std::function<void(share_group&)>& on_group);
+
+  std::unique_ptr<node> root_;
+  std::atomic<std::size_t> routes_{0};
+  std::atomic<std::size_t> filters_{0};
+  std::vector<std::string_view> levels_;  // scratch, reused per match
+};
+
+}  // namespace emqx_cpp::broker

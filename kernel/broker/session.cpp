@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "broker/session.hpp"
+
+#include <algorithm>
+
+namespace emqx_cpp::broker {
+
+session::session(std::uint64_t id, std::string client_id, session_limits limits)
+    : id_(id), client_id_(std::move(client_id)), limits_(limits) {}
+
+std::uint16_t session::next_packet_id() {
+  // Skip ids still in flight; with at most 65535 in flight one is always free.
+  for (int tries = 0; tries < 65536; ++tries) {
+    last_packet_id_ =
+        static_cast<std::uint16_t>(last_packet_id_ == 65535 ? 1 : last_packet_id_ + 1);
+    if (find_inflight(last_packet_id_) == inflight_.end()) return last_packet_id_;
+  }
+  return 0;
+}
+
+std::deque<session::inflight_entry>::iterator session::find_inflight(std::uint16_t packet_id) {
+  // Acknowledgements usually come in order, so the oldest entry is checked first.
+  return std::find_if(inflight_.begin(), inflight_.end(),
+                      [&](const inflight_entry& e) { return e.packet_id == packet_id; });
+}
+
+void session::enqueue(delivery d, delivery_stats& stats) {
+  if (limits_.max_mqueue_len != 0 && mqueue_.size() >= limits_.max_mqueue_len) {
+    // EMQX's policy: the oldest queued message gives way to the new one.
+    mqueue_.pop_front();
+    ++stats.dropped_queue_full;
+  }
+  mqueue_.push_back(std::move(d));
+  ++stats.queued;
+}
+
+bool session::send_now(delivery& d, outbound* out, steady_clock::time_point now,
+                       delivery_stats& stats) {
+  if (d.msg->expired(now)) {
+    ++stats.dropped_expired;
+    return true;  // consumed
+  }
+  if (d.qos == 0) {
+    if (!out->can_send()) {
+      ++stats.dropped_busy;
+      return true;
+    }
+    if (out->send_publish(d, 0, false)) {
+      ++stats.sent;
+    } else {
+      ++stats.dropped_too_large;
+    }
+    return true;
+  }
+  if (inflight_.size() >= limits_.max_inflight) return false;
+  const std::uint16_t pid = next_packet_id();
+  if (!out->send_publish(d, pid, false)) {
+    ++stats.dropped_too_large;
+    return true;
+  }
+  ++stats.sent;
+  const wait state = d.qos == 1 ? wait::puback : wait::pubrec;
+  inflight_.push_back(inflight_entry{std::move(d), pid, state});
+  return true;
+}
+
+void session::deliver(delivery d, outbound* out, steady_clock::time_point now,
+                      delivery_stats& stats) {
+  if (limits_.upgrade_qos) d.qos = std::max(d.qos, d.msg->qos);
+  if (out == nullptr) {
+    if (d.qos == 0 && !limits_.mqueue_store_qos0) {
+      ++stats.dropped_qos0_offline;
+      return;
+    }
+    enqueue(std::move(d), stats);
+    return;
+  }
+  // Keep per-topic order: nothing overtakes what is already queued.
+  if (!mqueue_.empty()) {
+    enqueue(std::move(d), stats);
+    drain(out, now, stats);
+    return;
+  }
+  if (!send_now(d, out, now, stats)) enqueue(std::move(d), stats);
+}
+
+void session::drain(outbound* out, steady_clock::time_point now, delivery_stats& stats) {
+  if (out == nullptr) return;
+  while (!mqueue_.empty()) {
+    delivery& d = mqueue_.front();
+    if (d.qos > 0 && inflight_.size() >= limits_.max_inflight) return;
+    if (d.qos == 0 && !out->can_send()) return;  // wait for the output to drain
+    if (!send_now(d, out, now, stats)) return;
+    mqueue_.pop_front();
+  }
+}
+
+bool session::on_puback(std::uint16_t packet_id, outbound* out, steady_clock::time_point now,
+                        delivery_stats& stats) {
+  auto it = find_inflight(packet_id);
+  if (it == inflight_.end() || it->state != wait::puback) return false;
+  inflight_.erase(it);
+  drain(out, now, stats);
+  return true;
+}
+
+bool session::on_pubrec(std::uint16_t packet_id, bool refused, outbound* out,
+                        steady_clock::time_point now, delivery_stats& stats) {
+  auto it = find_inflight(packet_id);
+  if (it == inflight_.end() || it->state == wait::puback) return false;
+  if (refused) {
+    // A PUBREC with an error reason code ends the exchange: no PUBREL follows.
+    inflight_.erase(it);
+    drain(out, now, stats);
+    return true;
+  }
+  it->state = wait::pubcomp;
+  it->d.msg.reset();  // the payload is no longer needed once the client has it
+  if (out != nullptr) out->send_pubrel(packet_id);
+  return true;
+}
+
+bool session::on_pubcomp(std::uint16_t packet_id, outbound* out, steady_clock::time_point now,
+                         delivery_stats& stats) {
+  auto it = find_inflight(packet_id);
+  if (it == inflight_.end() || it->state != wait::pubcomp) return false;
+  inflight_.erase(it);
+  drain(out, now, stats);
+  return true;
+}
+
+void session::resume(outbound* out, steady_clock::time_point now, delivery_stats& stats) {
+  for (auto& e : inflight_) {
+    if (e.state == wait::pubcomp) {
+      out->send_pubrel(e.packet_id);
+    } else {
+      out->send_publish(e.d, e.packet_id, true);
+    }
+  }
+  drain(out, now, stats);
+}
+
+session::rel_status session::await_rel(std::uint16_t packet_id, steady_clock::time_point now) {
+  if (awaiting_rel_.count(packet_id) != 0) return rel_status::duplicate;
+  if (limits_.max_awaiting_rel != 0 && awaiting_rel_.size() >= limits_.max_awaiting_rel)
+    return rel_status::too_many;
+  awaiting_rel_.emplace(packet_id, now);
+  return rel_status::accepted;
+}
+
+bool session::release(std::uint16_t packet_id) {
+  return awaiting_rel_.erase(packet_id) > 0;
+}
+
+std::size_t session::expire_awaiting_rel(steady_clock::time_point now,
+                                         std::chrono::milliseconds timeout) {
+  return std::erase_if(awaiting_rel_, [&](const auto& kv) { return now - kv.second >= timeout; });
+}
+
+std::vector<delivery> session::take_undelivered() {
+  std::vector<delivery> out;
+  for (auto& e : inflight_) {
+    if (e.d.msg) out.push_back(std::move(e.d));
+  }
+  for (auto& d : mqueue_)
+    out.push_back(std::move(d));
+  inflight_.clear();
+  mqueue_.clear();
+  return out;
+}
+
+}  // namespace emqx_cpp::broker

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// A client's session: its subscriptions, the QoS 1/2 messages in flight to it, the
+// queue of messages waiting for a free inflight slot or for the client to come back,
+// and the inbound QoS 2 packet ids awaiting PUBREL. It outlives connections (clean
+// start off, session expiry) and lives on one I/O worker, so it takes no locks.
+//
+// The session decides what to send and when (flow control, queue limits, drop
+// policy); the channel of the current connection decides how (encoding, sizes,
+// aliases) through the outbound interface.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/message.hpp"
+#include "mqtt/packets.hpp"
+
+namespace emqx_cpp::broker {
+
+// One message on its way to this session, with what is specific to this subscriber.
+struct delivery {
+  message_ptr msg;
+  std::uint8_t qos = 0;
+  bool retain = false;                // the RETAIN flag to send
+  std::uint32_t subscription_id = 0;  // 0: none
+  std::string share;                  // "group\nfilter" when it came through a shared subscription
+};
+
+struct subscription {
+  std::string group;   // shared group; empty for a plain subscription
+  std::string filter;  // without the $share/<group>/ prefix
+  mqtt::subscription_options opts;
+  std::uint32_t subscription_id = 0;
+  bool shared() const { return !group.empty(); }
+};
+
+// Implemented by the channel of the session's current connection.
+class outbound {
+ public:
+  virtual ~outbound() = default;
+  // False when the connection's output is above its high-water mark.
+  virtual bool can_send() const = 0;
+  // Encodes and queues a PUBLISH. Returns false if it cannot be sent at all (larger
+  // than the client's Maximum Packet Size): the message is dropped.
+  virtual bool send_publish(const delivery& d, std::uint16_t packet_id, bool dup) = 0;
+  virtual void send_pubrel(std::uint16_t packet_id) = 0;
+};
+
+// What happened to the messages a call handled, for the metrics.
+struct delivery_stats {
+  std::uint64_t sent = 0;
+  std::uint64_t queued = 0;
+  std::uint64_t dropped_queue_full = 0;
+  std::uint64_t dropped_expired = 0;
+  std::uint64_t dropped_qos0_offline = 0;
+  std::uint64_t dropped_too_large = 0;
+  std::uint64_t dropped_busy = 0;  // QoS 0 while the connection was over its high-water mark
+};
+
+struct session_limits {
+  std::uint16_t max_inflight = 32;      // min(client Receive Maximum, mqtt.max_inflight)
+  std::uint32_t max_mqueue_len = 1000;  // 0: unlimited
+  bool mqueue_store_qos0 = true;
+  std::uint32_t max_awaiting_rel = 100;  // 0: unlimited
+  bool upgrade_qos = false;
+};
+
+class session {
+ public:
+  session(std::uint64_t id, std::string client_id, session_limits limits);
+
+  std::uint64_t id() const { return id_; }
+  const std::string& client_id() const { return client_id_; }
+  session_limits& limits() { return limits_; }
+
+  // Subscriptions, keyed by the filter exactly as the client wrote it.
+  std::map<std::string, subscription>& subscriptions() { return subscriptions_; }
+
+  // A message for this session. `out` is null while no client is connected.
+  void deliver(delivery d, outbound* out, steady_clock::time_point now, delivery_stats& stats);
+
+  // Acknowledgements from the client. They return false for an unknown packet id.
+  bool on_puback(std::uint16_t packet_id, outbound* out, steady_clock::time_point now,
+                 delivery_stats& stats);
+  // `refused`: the PUBREC carried an error reason code (v5), which ends the exchange.
+  bool on_pubrec(std::uint16_t packet_id, bool refused, outbound* out, steady_clock::time_point now,
+                 delivery_stats& stats);
+  bool on_pubcomp(std::uint16_t packet_id, outbound* out, steady_clock::time_point now,
+                  delivery_stats& stats);
+
+  // A client (re)connected to this session: resend what is in flight (PUBLISH with DUP,
+  // PUBREL for those past PUBREC) and then fill the window from the queue.
+  void resume(outbound* out, steady_clock::time_point now, delivery_stats& stats);
+
+  // Fills free inflight slots from the queue (after the output drained, for example).
+  void drain(outbound* out, steady_clock::time_point now, delivery_stats& stats);
+
+  // Inbound QoS 2: returns false when the id is already awaiting PUBREL (a duplicate).
+  enum class rel_status { accepted, duplicate, too_many };
+  rel_status await_rel(std::uint16_t packet_id, steady_clock::time_point now);
+  bool release(std::uint16_t packet_id);  // PUBREL; false if unknown
+  // Forgets inbound QoS 2 ids older than `timeout`; returns how many.
+  std::size_t expire_awaiting_rel(steady_clock::time_point now, std::chrono::milliseconds timeout);
+
+  // Everything not yet acknowledged (in flight, then queued), in order. Used to hand
+  // shared-subscription messages to another member when this session ends.
+  std::vector<delivery> take_undelivered();
+
+  std::size_t inflight_count() const { return inflight_.size(); }
+  std::size_t queue_length() const { return mqueue_.size(); }
+  std::size_t awaiting_rel_count() const { return awaiting_rel_.size(); }
+
+  // Session expiry, in seconds (0xFFFFFFFF: never).
+  std::uint32_t expiry_interval = 0;
+  // The will of the connection that last used this session.
+  std::optional<mqtt::will_message> will;
+  std::uint32_t will_delay = 0;  // seconds
+  std::string username;
+
+ private:
+  enum class wait { puback, pubrec, pubcomp };
+  struct inflight_entry {
+    delivery d;
+    std::uint16_t packet_id;
+    wait state;
+  };
+
+  std::uint16_t next_packet_id();
+  bool send_now(delivery& d, outbound* out, steady_clock::time_point now, delivery_stats& stats);
+  void enqueue(delivery d, delivery_stats& stats);
+  std::deque<inflight_entry>::iterator find_inflight(std::uint16_t packet_id);
+
+  std::uint64_t id_;
+  std::string client_id_;
+  session_limits limits_;
+  std::map<std::string, subscription> subscriptions_;
+  std::deque<inflight_entry> inflight_;
+  std::deque<delivery> mqueue_;
+  std::unordered_map<std::uint16_t, steady_clock::time_point> awaiting_rel_;
+  std::uint16_t last_packet_id_ = 0;
+};
+
+}  // namespace emqx_cpp::broker

@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "broker/worker.hpp"
+
+#include <event2/event.h>
+
+#include "broker/broker.hpp"
+#include "broker/channel.hpp"
+#include "broker/shared_dispatch.hpp"
+
+namespace emqx_cpp::broker {
+
+worker::worker(broker& owner, std::uint16_t index, std::size_t worker_count)
+    : owner_(owner),
+      index_(index),
+      log_(runtime::logger_for("broker")),
+      rng_(std::random_device{}() ^ (std::uint64_t{index} << 32)),
+      outbox_(worker_count) {
+  flush_ev_ = event_new(loop_.base(), -1, 0, &worker::on_flush_event, this);
+  event_priority_set(flush_ev_, runtime::event_loop::end_of_iteration_priority);
+}
+
+worker::~worker() {
+  // Channels reference the loop's timers; drop them before the loop goes.
+  retired_.clear();
+  channels_.clear();
+  lingering_.clear();
+  listeners_.clear();
+  event_free(flush_ev_);
+}
+
+const config::broker_config& worker::cfg() const {
+  return owner_.cfg();
+}
+
+void worker::run() {
+  loop_.run();
+}
+
+void worker::stop_loop() {
+  loop_.stop();
+}
+
+result<std::uint16_t> worker::open_listener(std::size_t listener, std::uint16_t port) {
+  const auto& lc = owner_.listener(listener).cfg;
+  auto l = std::make_unique<net::tcp_listener>(
+      loop_.base(), [this, listener](net::accepted_socket s) { accept(std::move(s), listener); });
+  auto bound = l->open(lc.host, port, lc.backlog, lc.nodelay);
+  if (bound) listeners_.push_back(std::move(l));
+  return bound;
+}
+
+void worker::close_listeners() {
+  listeners_.clear();
+}
+
+void worker::accept(net::accepted_socket s, std::size_t listener) {
+  auto ch = std::make_unique<channel>(*this, s.fd, std::move(s.peer), listener);
+  channel* raw = ch.get();
+  channels_.emplace(raw, std::move(ch));
+  raw->start();
+  request_flush();
+}
+
+void worker::adopt(handover h) {
+  auto ch = std::make_unique<channel>(*this, h.fd, std::move(h.peer), h.listener, h.unparsed);
+  channel* raw = ch.get();
+  channels_.emplace(raw, std::move(ch));
+  raw->start_handed_over(std::move(h.connect), h.over_limit, h.assigned_id);
+  request_flush();
+}
+
+void worker::retire(channel* ch) {
+  auto it = channels_.find(ch);
+  if (it == channels_.end()) return;
+  retired_.push_back(std::move(it->second));
+  channels_.erase(it);
+  request_flush();
+}
+
+void worker::mark_dirty(channel* ch) {
+  dirty_.push_back(ch);
+  request_flush();
+}
+
+void worker::request_flush() {
+  if (flush_pending_) return;
+  flush_pending_ = true;
+  event_active(flush_ev_, EV_TIMEOUT, 0);
+}
+
+void worker::on_flush_event(int /*fd*/, short /*what*/, void* self) {
+  static_cast<worker*>(self)->end_of_iteration();
+}
+
+void worker::end_of_iteration() {
+  flush_pending_ = false;
+  // Cross-worker batches first, so a route delta reaches the other replicas before
+  // the SUBACK that confirms it reaches the client.
+  if (!route_outbox_.empty()) {
+    auto batch = std::make_shared<std::vector<route_delta>>(std::move(route_outbox_));
+    route_outbox_.clear();
+    for (std::size_t w = 0; w < owner_.worker_count(); ++w) {
+      if (w == index_) continue;
+      worker& target = owner_.worker_at(w);
+      target.loop().post([&target, batch] { target.receive_route_deltas(*batch); });
+    }
+  }
+  for (std::size_t w = 0; w < outbox_.size(); ++w) {
+    if (outbox_[w].empty()) continue;
+    auto batch = std::make_shared<std::vector<remote_delivery>>(std::move(outbox_[w]));
+    outbox_[w].clear();
+    worker& target = owner_.worker_at(w);
+    target.loop().post([&target, batch] { target.receive_deliveries(std::move(*batch)); });
+  }
+  // Flushing can close a connection (write error) and so mark more channels; loop
+  // until the list is stable.
+  while (!dirty_.empty()) {
+    auto dirty = std::move(dirty_);
+    dirty_.clear();
+    for (channel* ch : dirty)
+      ch->flush();
+  }
+  retired_.clear();
+  std::erase_if(lingering_, [](const lingering& l) { return l.conn->closed(); });
+}
+
+void worker::linger(std::unique_ptr<net::tcp_connection> conn) {
+  static struct : net::tcp_connection::handler {
+    void on_input(net::tcp_connection& c) override { c.consume(c.input().size()); }
+    void on_closed(net::tcp_connection& /*c*/, const std::string& /*why*/) override {}
+  } drain_only;
+  conn->set_handler(&drain_only);
+  lingering_.push_back({std::move(conn), std::chrono::steady_clock::now()});
+  if (linger_timer_ == 0) {
+    linger_timer_ = loop_.schedule(std::chrono::seconds(1), [this] {
+      linger_timer_ = 0;
+      sweep_lingering();
+    });
+  }
+}
+
+void worker::sweep_lingering() {
+  // A client that never reads its last bytes gets five seconds, then the socket closes.
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(lingering_, [&](const lingering& l) {
+    return l.conn->closed() || now - l.since > std::chrono::seconds(5);
+  });
+  if (!lingering_.empty()) {
+    linger_timer_ = loop_.schedule(std::chrono::seconds(1), [this] {
+      linger_timer_ = 0;
+      sweep_lingering();
+    });
+  }
+}
+
+void worker::disconnect_all() {
+  close_listeners();
+  std::vector<channel*> all;
+  all.reserve(channels_.size());
+  for (auto& [raw, ch] : channels_)
+    all.push_back(raw);
+  for (channel* ch : all)
+    ch->kick(mqtt::reason_code::server_shutting_down, false);
+  end_of_iteration();
+}
+
+std::uint64_t worker::new_session_id() {
+  return (std::uint64_t{index_} << 48) | next_session_++;
+}
+
+worker::session_slot* worker::find_session(const std::string& client_id) {
+  auto it = sessions_.find(client_id);
+  return it == sessions_.end() ? nullptr : &it->second;
+}
+
+worker::session_slot* worker::find_session(std::uint64_t session_id) {
+  auto it = session_ids_.find(session_id);
+  return it == session_ids_.end() ? nullptr : find_session(it->second);
+}
+
+worker::session_slot& worker::create_session(const std::string& client_id,
+                                             const session_limits& limits) {
+  const std::uint64_t id = new_session_id();
+  auto& slot = sessions_[client_id];
+  slot.s = std::make_unique<session>(id, client_id, limits);
+  session_ids_[id] = client_id;
+  stats_.add(stats_.sessions);
+  return slot;
+}
+
+void worker::end_session(const std::string& client_id, const char* why) {
+  auto it = sessions_.find(client_id);
+  if (it == sessions_.end()) return;
+  session_slot& slot = it->second;
+  session& s = *slot.s;
+  loop_.cancel(slot.expiry_timer);
+  if (slot.will_timer != 0) {
+    // A delayed will is published when the session ends first [MQTT-3.1.3-9].
+    loop_.cancel(slot.will_timer);
+    if (s.will) publish_will(s, *s.will);
+  }
+  for (auto& [raw, sub] : s.subscriptions()) {
+    remove_route(sub.filter, sub.group, subscriber_ref{index_, s.id()});
+    stats_.sub(stats_.subscriptions);
+    if (sub.shared()) stats_.sub(stats_.shared_subscriptions);
+  }
+  redispatch_shared(s);
+  log_->debug("session_terminated client={} reason={}", client_id, why);
+  session_ids_.erase(s.id());
+  sessions_.erase(it);
+  stats_.sub(stats_.sessions);
+}
+
+void worker::park_session(session_slot& slot) {
+  session& s = *slot.s;
+  if (s.expiry_interval == 0) {
+    end_session(s.client_id(), "expired");
+    return;
+  }
+  if (s.expiry_interval == 0xFFFFFFFF) return;  // never expires
+  const std::string client_id = s.client_id();
+  slot.expiry_timer = loop_.schedule(std::chrono::seconds(s.expiry_interval), [this, client_id] {
+    if (auto* sl = find_session(client_id)) {
+      sl->expiry_timer = 0;
+      if (sl->ch == nullptr) end_session(client_id, "expired");
+    }
+    request_flush();
+  });
+}
+
+void worker::schedule_will(session_slot& slot, mqtt::will_message will, std::uint32_t delay_s) {
+  slot.s->will = std::move(will);
+  const std::string client_id = slot.s->client_id();
+  slot.will_timer = loop_.schedule(std::chrono::seconds(delay_s), [this, client_id] {
+    auto* sl = find_session(client_id);
+    if (sl == nullptr) return;
+    sl->will_timer = 0;
+    if (sl->s->will) {
+      publish_will(*sl->s, *sl->s->will);
+      sl->s->will.reset();
+    }
+    request_flush();
+  });
+}
+
+void worker::cancel_will(session_slot& slot) {
+  // A reconnect before the will delay ends cancels the will [MQTT-3.1.3-9].
+  loop_.cancel(slot.will_timer);
+  slot.will_timer = 0;
+  slot.s->will.reset();
+}
+
+void worker::publish_will(const session& s, const mqtt::will_message& will) {
+  auto msg = std::make_shared<message>();
+  msg->topic = will.topic;
+  msg->payload = will.payload;
+  msg->qos = will.qos;
+  msg->retain = will.retain;
+  msg->publisher = s.client_id();
+  msg->timestamp_ms = wall_clock_ms();
+  mqtt::properties props = will.props;
+  if (props.message_expiry_interval && *props.message_expiry_interval != 0)
+    msg->expires_at = steady_clock::now() + std::chrono::seconds(*props.message_expiry_interval);
+  props.message_expiry_interval.reset();
+  props.will_delay_interval.reset();
+  if (props != mqtt::properties{})
+    msg->props = std::make_shared<const mqtt::properties>(std::move(props));
+  log_->debug("will_published client={} topic={}", s.client_id(), will.topic);
+  if (msg->retain) owner_.retained().store(msg);
+  publish(msg);
+  request_flush();
+}
+
+std::size_t worker::publish(const message_ptr& m) {
+  std::size_t matched = 0;
+  const auto strategy = cfg().mqtt.shared_subscription_strategy;
+  router_.match(
+      m->topic,
+      [&](const route& r) {
+        ++matched;
+        dispatch(r, m, {});
+      },
+      [&](share_group& g) {
+        const std::size_t i = pick_member(g, strategy, m->topic, m->publisher, index_, rng_);
+        if (i == SIZE_MAX) return;
+        ++matched;
+        dispatch(g.members[i], m, g.name + "\n" + g.filter);
+      });
+  return matched;
+}
+
+void worker::dispatch(const route& r, const message_ptr& m, std::string share) {
+  delivery d;
+  d.qos = std::min(m->qos, r.opts.qos);
+  d.retain = r.opts.retain_as_published && m->retain;
+  d.subscription_id = r.subscription_id;
+  d.share = std::move(share);
+  d.msg = m;
+  const bool no_local = r.opts.no_local || cfg().mqtt.ignore_loop_deliver;
+  if (r.who.worker == index_) {
+    deliver_local(r.who.session_id, std::move(d), no_local);
+    return;
+  }
+  outbox_[r.who.worker].push_back(remote_delivery{r.who.session_id, no_local, std::move(d)});
+  request_flush();
+}
+
+void worker::deliver_local(std::uint64_t session_id, delivery d, bool no_local) {
+  session_slot* slot = find_session(session_id);
+  if (slot == nullptr) return;  // the session ended while the message was on its way
+  session& s = *slot->s;
+  if (no_local && d.msg->publisher == s.client_id()) return;
+  const auto now = steady_clock::now();
+  if (slot->ch != nullptr) {
+    delivery_stats st;
+    s.deliver(std::move(d), slot->ch, now, st);
+    if (st.sent != 0) stats_.add(stats_.messages_sent, st.sent);
+    const std::uint64_t dropped = st.dropped_queue_full + st.dropped_expired + st.dropped_busy +
+                                  st.dropped_too_large + st.dropped_qos0_offline;
+    if (dropped != 0) stats_.add(stats_.messages_dropped, dropped);
+    if (st.dropped_queue_full != 0)
+      stats_.add(stats_.messages_dropped_queue_full, st.dropped_queue_full);
+    return;
+  }
+  delivery_stats st;
+  s.deliver(std::move(d), nullptr, now, st);
+  const std::uint64_t dropped = st.dropped_queue_full + st.dropped_qos0_offline;
+  if (dropped != 0) stats_.add(stats_.messages_dropped, dropped);
+}
+
+void worker::receive_deliveries(std::vector<remote_delivery> batch) {
+  for (auto& rd : batch)
+    deliver_local(rd.session_id, std::move(rd.d), rd.no_local);
+  request_flush();
+}
+
+void worker::add_route(const std::string& filter, const std::string& group, const route& r) {
+  router_.add(filter, group, r);
+  if (owner_.worker_count() > 1) route_outbox_.push_back(route_delta{true, filter, group, r});
+  request_flush();
+}
+
+void worker::remove_route(const std::string& filter, const std::string& group, subscriber_ref who) {
+  router_.remove(filter, group, who);
+  if (owner_.worker_count() > 1) {
+    route r;
+    r.who = who;
+    route_outbox_.push_back(route_delta{false, filter, group, r});
+  }
+  request_flush();
+}
+
+void worker::receive_route_deltas(const std::vector<route_delta>& batch) {
+  for (const auto& d : batch) {
+    if (d.add) {
+      router_.add(d.filter, d.group, d.r);
+    } else {
+      router_.remove(d.filter, d.group, d.r.who);
+    }
+  }
+}
+
+void worker::redispatch_shared(session& s) {
+  // QoS 1/2 messages a shared-subscription member took but did not acknowledge go to
+  // another member of the same group (EMQX's redispatch on session termination).
+  for (auto& d : s.take_undelivered()) {
+    if (d.share.empty() || d.qos == 0 || !d.msg) continue;
+    const auto nl = d.share.find('\n');
+    share_group* g = router_.find_group(d.share.substr(nl + 1), d.share.substr(0, nl));
+    if (g == nullptr) continue;
+    const std::size_t i = pick_member(*g, cfg().mqtt.shared_subscription_strategy, d.msg->topic,
+                                      d.msg->publisher, index_, rng_, s.id());
+    if (i == SIZE_MAX || g->members[i].who.session_id == s.id()) continue;
+    d.retain = false;
+    dispatch(g->members[i], d.msg, d.share);
+  }
+}
+
+}  // namespace emqx_cpp::broker

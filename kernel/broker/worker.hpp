@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// One I/O worker: an event loop on its own thread that owns the connections accepted
+// on it, the sessions whose client ids hash to it, and a replica of the router. All of
+// that state is touched only by this thread.
+//
+// Work that crosses workers goes through the target's inbox as batches: deliveries for
+// sessions living elsewhere, route deltas for every other replica, connections handed
+// over to the worker that owns their client id. Batches and socket writes are
+// collected during an event-loop iteration and sent once at its end (one post per
+// worker, one write per connection).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/hooks.hpp"
+#include "broker/message.hpp"
+#include "broker/router.hpp"
+#include "broker/session.hpp"
+#include "config/broker_config.hpp"
+#include "mqtt/packets.hpp"
+#include "net/tcp_connection.hpp"
+#include "net/tcp_listener.hpp"
+#include "runtime/event_loop.hpp"
+#include "runtime/log.hpp"
+
+struct event;
+
+namespace emqx_cpp::broker {
+
+class broker;
+class channel;
+
+// A connection moving to the worker that owns its client id, with the CONNECT that
+// named it and whatever the client sent after it.
+struct handover {
+  int fd = -1;
+  std::string peer;
+  std::string unparsed;
+  mqtt::connect_packet connect;
+  std::size_t listener = 0;
+  bool over_limit = false;
+  bool assigned_id = false;
+};
+
+struct remote_delivery {
+  std::uint64_t session_id = 0;
+  bool no_local = false;
+  delivery d;
+};
+
+struct route_delta {
+  bool add = true;
+  std::string filter;
+  std::string group;
+  route r;
+};
+
+// Counters written only by the owning worker and read by $SYS and metrics from other
+// threads; relaxed atomics make the reads well defined at the cost of nothing.
+struct worker_stats {
+  std::atomic<std::uint64_t> connections{0};
+  std::atomic<std::uint64_t> sessions{0};
+  std::atomic<std::uint64_t> subscriptions{0};
+  std::atomic<std::uint64_t> shared_subscriptions{0};
+  std::atomic<std::uint64_t> bytes_received{0};
+  std::atomic<std::uint64_t> bytes_sent{0};
+  std::atomic<std::uint64_t> packets_received{0};
+  std::atomic<std::uint64_t> packets_sent{0};
+  std::atomic<std::uint64_t> messages_received{0};
+  std::atomic<std::uint64_t> messages_sent{0};
+  std::atomic<std::uint64_t> messages_dropped{0};
+  std::atomic<std::uint64_t> messages_dropped_no_subscribers{0};
+  std::atomic<std::uint64_t> messages_dropped_queue_full{0};
+  std::atomic<std::uint64_t> messages_dropped_expired{0};
+  std::atomic<std::uint64_t> messages_retained{0};
+  std::atomic<std::uint64_t> client_connected{0};
+  std::atomic<std::uint64_t> client_disconnected{0};
+  std::atomic<std::uint64_t> client_auth_failures{0};
+  std::atomic<std::uint64_t> malformed_packets{0};
+
+  static void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  static void sub(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) {
+    c.store(c.load(std::memory_order_relaxed) - n, std::memory_order_relaxed);
+  }
+};
+
+class worker {
+ public:
+  struct session_slot {
+    std::unique_ptr<session> s;
+    channel* ch = nullptr;  // the connected channel, if any
+    runtime::timer_id expiry_timer = 0;
+    runtime::timer_id will_timer = 0;
+  };
+
+  worker(broker& owner, std::uint16_t index, std::size_t worker_count);
+  ~worker();
+  worker(const worker&) = delete;
+  worker& operator=(const worker&) = delete;
+
+  std::uint16_t index() const { return index_; }
+  runtime::event_loop& loop() { return loop_; }
+  broker& owner() { return owner_; }
+  const config::broker_config& cfg() const;
+  worker_stats& stats() { return stats_; }
+  std::mt19937_64& rng() { return rng_; }
+  spdlog::logger& log() { return *log_; }
+
+  // Runs the loop on the calling thread until stop_loop().
+  void run();
+  void stop_loop();
+
+  // --- everything below runs on this worker's thread ---
+  result<std::uint16_t> open_listener(std::size_t listener, std::uint16_t port);
+  void close_listeners();
+  // Server shutdown: v5 clients get DISCONNECT 0x8B, output is flushed, sockets close.
+  void disconnect_all();
+  std::size_t channel_count() const { return channels_.size(); }
+
+  void adopt(handover h);
+  // A closed channel; it is destroyed at the end of the loop iteration.
+  void retire(channel* ch);
+  // A channel with output to write at the end of this iteration.
+  void mark_dirty(channel* ch);
+  void request_flush();
+  // Keeps a connection whose channel is gone until its output is written (or for a
+  // few seconds at most), then closes it.
+  void linger(std::unique_ptr<net::tcp_connection> conn);
+
+  // Sessions of client ids owned by this worker.
+  session_slot* find_session(const std::string& client_id);
+  session_slot* find_session(std::uint64_t session_id);
+  session_slot& create_session(const std::string& client_id, const session_limits& limits);
+  // Ends a session: its routes go, a pending will is published, shared-subscription
+  // messages it did not acknowledge go to other members of their groups.
+  void end_session(const std::string& client_id, const char* why);
+  // The client left; keep the session for its expiry interval (or end it now).
+  void park_session(session_slot& slot);
+  void schedule_will(session_slot& slot, mqtt::will_message will, std::uint32_t delay_s);
+  void cancel_will(session_slot& slot);
+
+  // Routes `m` to every matching subscription; returns how many matched.
+  std::size_t publish(const message_ptr& m);
+  void add_route(const std::string& filter, const std::string& group, const route& r);
+  void remove_route(const std::string& filter, const std::string& group, subscriber_ref who);
+  router& routes() { return router_; }
+
+  // Delivers to a session on this worker.
+  void deliver_local(std::uint64_t session_id, delivery d, bool no_local);
+  std::uint64_t new_session_id();
+
+  void publish_will(const session& s, const mqtt::will_message& will);
+
+ private:
+  static void on_flush_event(int fd, short what, void* self);
+  void end_of_iteration();
+  void dispatch(const route& r, const message_ptr& m, std::string share);
+  void receive_deliveries(std::vector<remote_delivery> batch);
+  void receive_route_deltas(const std::vector<route_delta>& batch);
+  void redispatch_shared(session& s);
+  void accept(net::accepted_socket s, std::size_t listener);
+
+  broker& owner_;
+  const std::uint16_t index_;
+  runtime::event_loop loop_;
+  std::shared_ptr<spdlog::logger> log_;
+  worker_stats stats_;
+  std::mt19937_64 rng_;
+  std::vector<std::unique_ptr<net::tcp_listener>> listeners_;
+  std::unordered_map<channel*, std::unique_ptr<channel>> channels_;
+  std::vector<std::unique_ptr<channel>> retired_;
+  std::vector<channel*> dirty_;
+  struct lingering {
+    std::unique_ptr<net::tcp_connection> conn;
+    std::chrono::steady_clock::time_point since;
+  };
+  std::vector<lingering> lingering_;
+  runtime::timer_id linger_timer_ = 0;
+  void sweep_lingering();
+  ::event* flush_ev_ = nullptr;
+  bool flush_pending_ = false;
+  std::unordered_map<std::string, session_slot> sessions_;
+  std::unordered_map<std::uint64_t, std::string> session_ids_;
+  std::uint64_t next_session_ = 1;
+  router router_;
+  std::vector<std::vector<remote_delivery>> outbox_;  // per target worker
+  std::vector<route_delta> route_outbox_;             // for every other worker
+};
+
+}  // namespace emqx_cpp::broker

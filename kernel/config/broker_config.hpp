@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The broker's configuration as typed values. kernel/config fills it from
+// conf/broker.toml, EMQX_CPP_* environment overrides and the defaults (EMQX's, see
+// docs/design/config.md); everything else in the kernel reads only this struct.
+// Durations are milliseconds; 0 where EMQX says "disabled"/"infinity" is spelled out
+// per field.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace emqx_cpp::config {
+
+// One [listeners.tcp.<name>] table.
+struct tcp_listener_config {
+  std::string name = "default";
+  bool enable = true;
+  std::string host = "0.0.0.0";       // IPv4 or IPv6 literal; "::" listens on IPv6 (and v4-mapped)
+  std::uint16_t port = 1883;          // 0 = pick a free port (tests)
+  std::uint64_t max_connections = 0;  // 0 = infinity
+  int backlog = 1024;
+  std::uint64_t high_watermark = 1024ULL * 1024;  // bytes of unsent output per connection
+  bool nodelay = true;
+};
+
+enum class shared_strategy {
+  random,
+  round_robin,
+  round_robin_per_group,
+  sticky,
+  local,
+  hash_topic,
+  hash_clientid
+};
+
+struct mqtt_config {
+  std::uint64_t idle_timeout_ms = 15000;        // 0 = infinity
+  std::uint32_t max_packet_size = 1024 * 1024;  // bytes
+  std::uint32_t max_clientid_len = 65535;       // 23..65535
+  std::uint32_t max_topic_levels = 128;         // 1..65535
+  std::uint16_t max_topic_alias = 65535;        // 0..65535
+  std::uint8_t max_qos_allowed = 2;             // 0..2
+  bool retain_available = true;
+  bool wildcard_subscription = true;
+  bool shared_subscription = true;
+  shared_strategy shared_subscription_strategy = shared_strategy::round_robin;
+  bool exclusive_subscription = false;
+  bool ignore_loop_deliver = false;
+  bool strict_mode = true;
+  std::string response_information;    // "" = not sent
+  std::uint16_t server_keepalive = 0;  // seconds; 0 = disabled
+  double keepalive_multiplier = 1.5;
+  std::uint64_t retry_interval_ms = 0;  // 0 = infinity (resend only on reconnect)
+  bool use_username_as_clientid = false;
+  std::uint64_t session_expiry_interval_ms = 2ULL * 3600 * 1000;  // MQTT 3.x persistent sessions
+  std::uint64_t message_expiry_interval_ms = 0;                   // 0 = infinity
+  std::uint32_t max_awaiting_rel = 100;                           // 0 = infinity
+  std::uint64_t await_rel_timeout_ms = 300000;
+  std::uint16_t max_inflight = 32;      // 1..65535
+  std::uint32_t max_mqueue_len = 1000;  // 0 = infinity
+  bool mqueue_store_qos0 = true;
+  std::uint32_t max_subscriptions = 0;  // 0 = infinity
+  bool upgrade_qos = false;
+  bool allow_anonymous = true;                 // with no authenticator: allow or refuse
+  std::uint16_t max_topic_alias_outbound = 0;  // aliases the broker assigns to a client; 0 = off
+};
+
+struct retainer_config {
+  bool enable = true;
+  std::uint64_t max_payload_size = 1024ULL * 1024;  // larger retained payloads are not stored
+  std::uint64_t msg_expiry_interval_ms = 0;         // 0 = never
+  std::uint64_t max_retained_messages = 0;          // 0 = unlimited
+};
+
+struct sys_topics_config {
+  std::uint64_t sys_msg_interval_ms = 60000;        // 0 = disabled
+  std::uint64_t sys_heartbeat_interval_ms = 30000;  // 0 = disabled
+  bool client_connected = true;
+  bool client_disconnected = true;
+  bool client_subscribed = false;
+  bool client_unsubscribed = false;
+};
+
+struct log_config {
+  std::string level = "info";  // trace, debug, info, warning, error, critical, off
+  std::string file;            // "" = console (stderr)
+};
+
+struct node_config {
+  std::string name = "emqx@127.0.0.1";
+  int worker_threads = 0;  // 0 = one per core
+};
+
+// [plugins]: what the plugin host loads. Each [plugins.<name>] table is kept as TOML
+// text (its keys relative to the table, nested tables as relative headers) for the
+// plugin host to parse and check against that plugin's own schema.
+struct plugins_config {
+  std::vector<std::string> enabled;
+  std::string search_path = "plugins";
+  std::vector<std::pair<std::string, std::string>> tables;  // name -> TOML text, in file order
+};
+
+struct broker_config {
+  node_config node;
+  std::vector<tcp_listener_config> tcp_listeners{tcp_listener_config{}};
+  mqtt_config mqtt;
+  retainer_config retainer;
+  sys_topics_config sys_topics;
+  log_config log;
+  plugins_config plugins;
+};
+
+}  // namespace emqx_cpp::config

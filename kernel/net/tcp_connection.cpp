@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "net/tcp_connection.hpp"
+
+#include <event2/event.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+namespace emqx_cpp::net {
+
+namespace {
+constexpr std::size_t read_chunk = 16 * 1024;
+// Bytes read per readiness event before yielding to other connections on the worker.
+constexpr std::size_t read_budget = 256 * 1024;
+// An idle connection gives back buffer memory above this.
+constexpr std::size_t keep_capacity = 64 * 1024;
+
+std::string errno_text(int err) {
+  return std::error_code(err, std::generic_category()).message();
+}
+}  // namespace
+
+tcp_connection::tcp_connection(::event_base* base, int fd, handler* h, std::string peer,
+                               std::size_t high_watermark, std::string_view initial_input)
+    : fd_(fd), handler_(h), peer_(std::move(peer)), high_watermark_(high_watermark) {
+  read_ev_ = event_new(base, fd_, EV_READ | EV_PERSIST, &tcp_connection::on_read_event, this);
+  write_ev_ = event_new(base, fd_, EV_WRITE | EV_PERSIST, &tcp_connection::on_write_event, this);
+  if (!initial_input.empty()) {
+    in_.assign(initial_input.begin(), initial_input.end());
+    in_end_ = in_.size();
+  }
+}
+
+tcp_connection::~tcp_connection() {
+  close_now();
+  event_free(read_ev_);
+  event_free(write_ev_);
+}
+
+void tcp_connection::start() {
+  resume_reading();
+  if (in_end_ > in_start_) handler_->on_input(*this);
+}
+
+void tcp_connection::consume(std::size_t n) {
+  in_start_ += n;
+  if (in_start_ == in_end_) {
+    in_start_ = in_end_ = 0;
+    if (in_.size() > keep_capacity) {
+      in_.clear();
+      in_.shrink_to_fit();
+    }
+  }
+}
+
+void tcp_connection::pause_reading() {
+  if (!reading_ || fd_ < 0) return;
+  event_del(read_ev_);
+  reading_ = false;
+}
+
+void tcp_connection::resume_reading() {
+  if (reading_ || fd_ < 0 || closing_) return;
+  event_add(read_ev_, nullptr);
+  reading_ = true;
+}
+
+void tcp_connection::on_read_event(int /*fd*/, short /*what*/, void* self) {
+  static_cast<tcp_connection*>(self)->read_some();
+}
+
+void tcp_connection::on_write_event(int /*fd*/, short /*what*/, void* self) {
+  static_cast<tcp_connection*>(self)->write_some();
+}
+
+void tcp_connection::read_some() {
+  std::size_t total = 0;
+  while (fd_ >= 0 && total < read_budget) {
+    if (in_start_ > 0 && in_.size() - in_end_ < read_chunk) {
+      // Move the unparsed tail to the front before growing.
+      std::memmove(in_.data(), in_.data() + in_start_, in_end_ - in_start_);
+      in_end_ -= in_start_;
+      in_start_ = 0;
+    }
+    if (in_.size() - in_end_ < read_chunk) in_.resize(in_end_ + read_chunk);
+    const ssize_t n = ::read(fd_, in_.data() + in_end_, in_.size() - in_end_);
+    if (n > 0) {
+      in_end_ += static_cast<std::size_t>(n);
+      total += static_cast<std::size_t>(n);
+      bytes_in_ += static_cast<std::uint64_t>(n);
+      if (static_cast<std::size_t>(n) < read_chunk) break;  // drained the socket
+      continue;
+    }
+    if (n == 0) {
+      if (total > 0) handler_->on_input(*this);
+      if (fd_ >= 0) fail("closed by peer");
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    const int err = errno;
+    if (total > 0) handler_->on_input(*this);
+    if (fd_ >= 0) fail(errno_text(err));
+    return;
+  }
+  if (total > 0 && fd_ >= 0) handler_->on_input(*this);
+}
+
+void tcp_connection::flush() {
+  if (fd_ < 0 || write_armed_ || pending_output() == 0) return;
+  write_some();
+}
+
+void tcp_connection::write_some() {
+  while (fd_ >= 0 && pending_output() > 0) {
+    const ssize_t n = ::send(fd_, out_.data() + out_pos_, pending_output(), MSG_NOSIGNAL);
+    if (n > 0) {
+      out_pos_ += static_cast<std::size_t>(n);
+      bytes_out_ += static_cast<std::uint64_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!write_armed_) {
+        event_add(write_ev_, nullptr);
+        write_armed_ = true;
+      }
+      return;
+    }
+    fail(n < 0 ? errno_text(errno) : "write returned zero");
+    return;
+  }
+  if (fd_ < 0) return;
+  out_.clear();
+  out_pos_ = 0;
+  if (out_.capacity() > keep_capacity) out_.shrink_to_fit();
+  const bool was_armed = write_armed_;
+  if (write_armed_) {
+    event_del(write_ev_);
+    write_armed_ = false;
+  }
+  if (closing_) {
+    close_now();
+    return;
+  }
+  if (was_armed) handler_->on_drained(*this);
+}
+
+void tcp_connection::close_after_flush() {
+  if (fd_ < 0) return;
+  closing_ = true;
+  pause_reading();
+  if (pending_output() == 0) {
+    close_now();
+    return;
+  }
+  flush();
+}
+
+void tcp_connection::close_now() {
+  if (fd_ < 0) return;
+  event_del(read_ev_);
+  event_del(write_ev_);
+  reading_ = write_armed_ = false;
+  ::close(fd_);
+  fd_ = -1;
+}
+
+int tcp_connection::release(std::string& unparsed_input) {
+  event_del(read_ev_);
+  event_del(write_ev_);
+  reading_ = write_armed_ = false;
+  unparsed_input.assign(reinterpret_cast<const char*>(in_.data()) + in_start_, in_end_ - in_start_);
+  const int fd = fd_;
+  fd_ = -1;
+  return fd;
+}
+
+void tcp_connection::fail(const std::string& why) {
+  close_now();
+  handler_->on_closed(*this, why);
+}
+
+}  // namespace emqx_cpp::net
