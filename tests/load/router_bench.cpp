@@ -5,6 +5,7 @@
 // shared table behind a reader-writer lock would add per publish when two workers
 // match at once (the design we did not take).
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 
 #include <random>
 #include <shared_mutex>
@@ -35,9 +36,11 @@ void fill(router& r, int devices, int sensors) {
 }
 
 void bm_match(benchmark::State& state) {
+  const std::size_t heap_before = mallinfo2().uordblks;
   router r;
   const int devices = static_cast<int>(state.range(0));
   fill(r, devices, 10);
+  const std::size_t heap_after = mallinfo2().uordblks;
   std::mt19937 rng(1);
   std::vector<std::string> topics;
   for (int i = 0; i < 1024; ++i)
@@ -50,6 +53,8 @@ void bm_match(benchmark::State& state) {
   }
   benchmark::DoNotOptimize(hits);
   state.counters["routes"] = static_cast<double>(r.route_count());
+  state.counters["heap_bytes_per_route"] =
+      static_cast<double>(heap_after - heap_before) / static_cast<double>(r.route_count());
 }
 BENCHMARK(bm_match)->Arg(100)->Arg(10000)->Arg(100000);
 
