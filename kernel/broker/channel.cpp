@@ -206,9 +206,13 @@ void channel::send_pubrel(std::uint16_t packet_id) {
   send_ack(mqtt::packet_type::pubrel, packet_id, reason_code::success);
 }
 
-void channel::send_disconnect(reason_code code) {
+void channel::send_disconnect(reason_code code, const std::string& why) {
   if (version_ != mqtt::protocol_version::v5 || !conn_ || conn_->closed()) return;
-  mqtt::encode_disconnect(mqtt::disconnect_packet{code, {}}, version_, conn_->output());
+  mqtt::disconnect_packet d{code, {}};
+  // A reason string helps the client's developer; it is left out when the client asked
+  // for no problem information [MQTT-3.1.2-29].
+  if (problem_information_ && is_error(code)) d.props.reason_string = why;
+  mqtt::encode_disconnect(d, version_, conn_->output());
   worker_.stats().add(worker_.stats().packets_sent);
 }
 
@@ -241,7 +245,7 @@ void channel::close(close_kind kind, std::optional<reason_code> code, const std:
   worker_.loop().cancel(idle_timer_);
   worker_.loop().cancel(keepalive_timer_);
   idle_timer_ = keepalive_timer_ = 0;
-  if (code && was_connected) send_disconnect(*code);
+  if (code && was_connected) send_disconnect(*code, why);
   if (conn_) conn_->close_after_flush();
   if (counted_) {
     worker_.owner().listener(listener_).connections.fetch_sub(1, std::memory_order_relaxed);

@@ -82,7 +82,7 @@ class channel final : public net::tcp_connection::handler, public outbound {
 
   void send_connack(bool session_present, mqtt::reason_code code, mqtt::properties props);
   void send_ack(mqtt::packet_type type, std::uint16_t packet_id, mqtt::reason_code code);
-  void send_disconnect(mqtt::reason_code code);
+  void send_disconnect(mqtt::reason_code code, const std::string& why);
   void wrote();
 
   void arm_keepalive();
@@ -111,6 +111,7 @@ class channel final : public net::tcp_connection::handler, public outbound {
   std::uint32_t client_max_packet_ = 0;       // 0: none
   std::uint16_t client_alias_max_ = 0;        // aliases we may use toward the client
   std::uint32_t connect_session_expiry_ = 0;  // from CONNECT, for the DISCONNECT rule
+  bool problem_information_ = true;           // Request Problem Information (v5 CONNECT)
   std::unordered_map<std::uint16_t, std::string> inbound_aliases_;
   std::unordered_map<std::string, std::uint16_t> outbound_aliases_;
   delivery_stats delivery_stats_;

@@ -28,7 +28,9 @@ void channel::refuse_connect(reason_code code, const char* why) {
                      client_.client_id, client_.peer, static_cast<int>(code), why);
   if (code == reason_code::bad_user_name_or_password || code == reason_code::not_authorized)
     worker_.stats().add(worker_.stats().client_auth_failures);
-  send_connack(false, code, {});
+  mqtt::properties props;
+  if (version_ == protocol_version::v5) props.reason_string = why;
+  send_connack(false, code, std::move(props));
   close(close_kind::abnormal, std::nullopt, why);
 }
 
@@ -167,6 +169,7 @@ void channel::connect_on_owner(mqtt::connect_packet c, bool assigned_id) {
   will_ = std::move(c.will);
   will_delay_ = will_ ? will_->props.will_delay_interval.value_or(0) : 0;
   client_max_packet_ = c.props.maximum_packet_size.value_or(0);
+  problem_information_ = c.props.request_problem_information.value_or(1) == 1;
   client_alias_max_ = std::min(c.props.topic_alias_maximum.value_or(0), m.max_topic_alias_outbound);
 
   mqtt::properties props;

@@ -147,6 +147,17 @@ result<packet> decode_connack(wire_reader& r, protocol_version v, const decode_o
       return st.err();
   } else if (code > 5) {
     return malformed("CONNACK return code above 5");
+  } else {
+    // The struct holds 5.0 reason codes: map the 3.x return code back (inverse of to_v3).
+    static constexpr reason_code from_v3[] = {
+        reason_code::success,
+        reason_code::unsupported_protocol_version,
+        reason_code::client_identifier_not_valid,
+        reason_code::server_unavailable,
+        reason_code::bad_user_name_or_password,
+        reason_code::not_authorized,
+    };
+    c.code = from_v3[code];
   }
   if (auto st = no_trailing(r, packet_type::connack); !st) return st.err();
   return packet(std::move(c));

@@ -25,7 +25,9 @@ struct bad_input {
   bool connect_first;
   std::string hex;  // what to send (ignored when `make` is set)
   expect outcome;
-  int code;  // DISCONNECT or CONNACK reason code (as on the wire)
+  // DISCONNECT or CONNACK reason code. The test client decodes a 3.x CONNACK return
+  // code into the matching 5.0 reason code (1 -> 0x84, 2 -> 0x85, 3 -> 0x88).
+  int code;
   std::function<std::string()> make = {};
 };
 
@@ -116,11 +118,11 @@ std::vector<bad_input> cases() {
       {"[MQTT-1.5.4-1] client id is not UTF-8", v5, false,
        "10 0F 00 04 4D 51 54 54 05 02 00 3C 00 00 02 C0 80", expect::connack, 0x81},
       {"3.1.1 [MQTT-3.1.2-2] unsupported protocol level", v311, false,
-       "10 0D 00 04 4D 51 54 54 06 02 00 3C 00 01 6D", expect::connack, 0x01},
+       "10 0D 00 04 4D 51 54 54 06 02 00 3C 00 01 6D", expect::connack, 0x84},
       {"3.1.1 [MQTT-3.1.2-22] password without user name", v311, false,
        "10 0D 00 04 4D 51 54 54 04 42 00 3C 00 01 6D", expect::close, 0},
       {"3.1.1 [MQTT-3.1.3-8] empty client id without clean session", v311, false,
-       "10 0C 00 04 4D 51 54 54 04 00 00 3C 00 00", expect::connack, 0x02},
+       "10 0C 00 04 4D 51 54 54 04 00 00 3C 00 00", expect::connack, 0x85},
       {"3.1.1 PUBLISH QoS 3", v311, true, "36 05 00 01 61 00 01", expect::close, 0},
       {"3.1.1 [MQTT-3.8.3-4] subscription options reserved bits", v311, true,
        "82 06 00 01 00 01 61 04", expect::close, 0},
