@@ -5,13 +5,7 @@
 
 namespace emqx_cpp::broker {
 
-namespace {
-struct string_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
-void split_levels(std::string_view topic, std::vector<std::string_view>& out) {
+void router::split_levels(std::string_view topic, std::vector<std::string_view>& out) {
   out.clear();
   std::size_t start = 0;
   for (;;) {
@@ -24,22 +18,6 @@ void split_levels(std::string_view topic, std::vector<std::string_view>& out) {
     start = slash + 1;
   }
 }
-}  // namespace
-
-struct router::node {
-  node* parent = nullptr;
-  std::string level;
-  std::unordered_map<std::string, std::unique_ptr<node>, string_hash, std::equal_to<>> children;
-  std::unique_ptr<node> plus;
-  std::unique_ptr<node> hash;
-  std::vector<route> routes;
-  std::vector<share_group> groups;
-
-  bool empty() const {
-    return children.empty() && !plus && !hash && routes.empty() && groups.empty();
-  }
-  bool has_subscribers() const { return !routes.empty() || !groups.empty(); }
-};
 
 router::router() : root_(std::make_unique<node>()) {}
 router::~router() = default;
@@ -164,36 +142,6 @@ share_group* router::find_group(std::string_view filter, std::string_view group)
     if (g.name == group) return &g;
   }
   return nullptr;
-}
-
-void router::collect(node* n, const std::function<void(const route&)>& on_route,
-                     const std::function<void(share_group&)>& on_group) {
-  for (const auto& r : n->routes)
-    on_route(r);
-  for (auto& g : n->groups)
-    on_group(g);
-}
-
-void router::walk(node* n, const std::vector<std::string_view>& levels, std::size_t i,
-                  const std::function<void(const route&)>& on_route,
-                  const std::function<void(share_group&)>& on_group) {
-  // "a/#" also matches "a": the '#' child is collected at every level, the end included.
-  // At the root, topics starting with '$' are not matched by wildcards [MQTT-4.7.2-1].
-  const bool dollar_root = i == 0 && !levels[0].empty() && levels[0][0] == '$';
-  if (n->hash && !dollar_root) collect(n->hash.get(), on_route, on_group);
-  if (i == levels.size()) {
-    collect(n, on_route, on_group);
-    return;
-  }
-  if (auto it = n->children.find(levels[i]); it != n->children.end())
-    walk(it->second.get(), levels, i + 1, on_route, on_group);
-  if (n->plus && !dollar_root) walk(n->plus.get(), levels, i + 1, on_route, on_group);
-}
-
-void router::match(std::string_view topic, const std::function<void(const route&)>& on_route,
-                   const std::function<void(share_group&)>& on_group) {
-  split_levels(topic, levels_);
-  walk(root_.get(), levels_, 0, on_route, on_group);
 }
 
 }  // namespace emqx_cpp::broker

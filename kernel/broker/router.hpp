@@ -58,10 +58,11 @@ class router {
   // Removes the route of `who`. Returns true if there was one.
   bool remove(std::string_view filter, std::string_view group, subscriber_ref who);
 
-  // Calls on_route for every plain subscription matching `topic`, and on_group for
-  // every shared group with a matching filter.
-  void match(std::string_view topic, const std::function<void(const route&)>& on_route,
-             const std::function<void(share_group&)>& on_group);
+  // Calls on_route(const route&) for every plain subscription matching `topic`, and
+  // on_group(share_group&) for every shared group with a matching filter. A template,
+  // so the publish path pays for no std::function.
+  template <class OnRoute, class OnGroup>
+  void match(std::string_view topic, OnRoute&& on_route, OnGroup&& on_group);
 
   // The shared group `group` on exactly `filter`, or nullptr.
   share_group* find_group(std::string_view filter, std::string_view group);
@@ -75,16 +76,64 @@ class router {
   node* find_or_create(std::string_view filter);
   node* find(std::string_view filter) const;
   void prune(node* n);
-  void collect(node* n, const std::function<void(const route&)>& on_route,
-               const std::function<void(share_group&)>& on_group);
-  void walk(node* n, const std::vector<std::string_view>& levels, std::size_t i,
-            const std::function<void(const route&)>& on_route,
-            const std::function<void(share_group&)>& on_group);
+  template <class OnRoute, class OnGroup>
+  void walk(node* n, std::size_t i, OnRoute& on_route, OnGroup& on_group);
+  static void split_levels(std::string_view topic, std::vector<std::string_view>& out);
 
   std::unique_ptr<node> root_;
   std::atomic<std::size_t> routes_{0};
   std::atomic<std::size_t> filters_{0};
   std::vector<std::string_view> levels_;  // scratch, reused per match
 };
+
+namespace detail {
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+}  // namespace detail
+
+struct router::node {
+  node* parent = nullptr;
+  std::string level;
+  std::unordered_map<std::string, std::unique_ptr<node>, detail::string_hash, std::equal_to<>>
+      children;
+  std::unique_ptr<node> plus;
+  std::unique_ptr<node> hash;
+  std::vector<route> routes;
+  std::vector<share_group> groups;
+
+  bool empty() const {
+    return children.empty() && !plus && !hash && routes.empty() && groups.empty();
+  }
+  bool has_subscribers() const { return !routes.empty() || !groups.empty(); }
+};
+
+template <class OnRoute, class OnGroup>
+void router::walk(node* n, std::size_t i, OnRoute& on_route, OnGroup& on_group) {
+  // "a/#" also matches "a": the '#' child is collected at every level, the end included.
+  // At the root, topics starting with '$' are not matched by wildcards [MQTT-4.7.2-1].
+  const bool dollar_root = i == 0 && !levels_[0].empty() && levels_[0][0] == '$';
+  auto collect = [&](node* c) {
+    for (const auto& r : c->routes)
+      on_route(r);
+    for (auto& g : c->groups)
+      on_group(g);
+  };
+  if (n->hash && !dollar_root) collect(n->hash.get());
+  if (i == levels_.size()) {
+    collect(n);
+    return;
+  }
+  if (auto it = n->children.find(levels_[i]); it != n->children.end())
+    walk(it->second.get(), i + 1, on_route, on_group);
+  if (n->plus && !dollar_root) walk(n->plus.get(), i + 1, on_route, on_group);
+}
+
+template <class OnRoute, class OnGroup>
+void router::match(std::string_view topic, OnRoute&& on_route, OnGroup&& on_group) {
+  split_levels(topic, levels_);
+  walk(root_.get(), 0, on_route, on_group);
+}
 
 }  // namespace emqx_cpp::broker
