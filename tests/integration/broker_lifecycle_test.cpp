@@ -86,7 +86,7 @@ TEST_CASE("max_connections: the next client gets CONNACK 0x97 (v5) or 0x03 (v3)"
   auto ack3 = d.connect(cp);
   REQUIRE(ack3);
   CHECK(ack3->code == reason_code::server_unavailable);  // return code 3 on the wire
-  a.close();  // a slot frees up
+  a.close();                                             // a slot frees up
   std::this_thread::sleep_for(300ms);
   mqtt_client e(host, broker.port());
   CHECK(e.connect("mc-e"));

@@ -49,7 +49,8 @@ void bm_match(benchmark::State& state) {
   std::size_t i = 0;
   std::size_t hits = 0;
   for (auto _ : state) {
-    r.match(topics[i++ & 1023], [&](const route&) { ++hits; }, [&](share_group&) {});
+    r.match(
+        topics[i++ & 1023], [&](const route&) { ++hits; }, [&](share_group&) {});
   }
   benchmark::DoNotOptimize(hits);
   state.counters["routes"] = static_cast<double>(r.route_count());
@@ -90,7 +91,8 @@ void bm_match_shared_lock(benchmark::State& state) {
                                  "devices/31/sensors/3", "devices/99/sensors/9"};
   for (auto _ : state) {
     std::shared_lock lock(shared_table_lock);
-    table.match(topics[i++ & 3], [&](const route&) { ++hits; }, [&](share_group&) {});
+    table.match(
+        topics[i++ & 3], [&](const route&) { ++hits; }, [&](share_group&) {});
   }
   benchmark::DoNotOptimize(hits);
 }
