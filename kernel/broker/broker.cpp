@@ -128,8 +128,8 @@ broker_stats broker::stats() {
     s.client_disconnected += get(ws.client_disconnected);
   }
   // Every replica holds every route; the first one's counts are the node's.
-  s.routes = workers_.front()->routes().route_count();
-  s.topics = workers_.front()->routes().filter_count();
+  s.routes = workers_.front()->route_count();
+  s.topics = workers_.front()->filter_count();
   s.retained = retainer_.size();
   return s;
 }

@@ -73,6 +73,8 @@ void channel::handle_subscribe(const mqtt::subscribe_packet& s) {
       if (sub.shared()) worker_.stats().add(worker_.stats().shared_subscriptions);
     }
     ack.codes.push_back(static_cast<reason_code>(sub.opts.qos));
+    worker_.log().debug("subscribed client={} filter={} qos={} new={}", client_.client_id, e.filter,
+                        sub.opts.qos, !exists);
     // Shared subscriptions get no retained messages (as EMQX); retain handling 1 sends
     // them only for a new subscription, 2 never [MQTT-3.3.1-10] [MQTT-3.3.1-11].
     const auto rh = sub.opts.retain_handling;

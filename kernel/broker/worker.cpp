@@ -94,17 +94,7 @@ void worker::on_flush_event(int /*fd*/, short /*what*/, void* self) {
 
 void worker::end_of_iteration() {
   flush_pending_ = false;
-  // Cross-worker batches first, so a route delta reaches the other replicas before
-  // the SUBACK that confirms it reaches the client.
-  if (!route_outbox_.empty()) {
-    auto batch = std::make_shared<std::vector<route_delta>>(std::move(route_outbox_));
-    route_outbox_.clear();
-    for (std::size_t w = 0; w < owner_.worker_count(); ++w) {
-      if (w == index_) continue;
-      worker& target = owner_.worker_at(w);
-      target.loop().post([&target, batch] { target.receive_route_deltas(*batch); });
-    }
-  }
+  // Deliveries for other workers leave before this worker's sockets are written.
   for (std::size_t w = 0; w < outbox_.size(); ++w) {
     if (outbox_[w].empty()) continue;
     auto batch = std::make_shared<std::vector<remote_delivery>>(std::move(outbox_[w]));
@@ -272,20 +262,28 @@ void worker::publish_will(const session& s, const mqtt::will_message& will) {
 }
 
 std::size_t worker::publish(const message_ptr& m) {
-  std::size_t matched = 0;
+  // Match under the replica's lock, deliver after it: delivery never waits on a
+  // subscriber applying a route, and a nested publish cannot deadlock.
+  std::vector<hit> hits;
+  hits.swap(hits_);
   const auto strategy = cfg().mqtt.shared_subscription_strategy;
-  router_.match(
-      m->topic,
-      [&](const route& r) {
-        ++matched;
-        dispatch(r, m, {});
-      },
-      [&](share_group& g) {
-        const std::size_t i = pick_member(g, strategy, m->topic, m->publisher, index_, rng_);
-        if (i == SIZE_MAX) return;
-        ++matched;
-        dispatch(g.members[i], m, g.name + "\n" + g.filter);
-      });
+  {
+    std::lock_guard lock(router_mutex_);
+    router_.match(
+        m->topic,
+        [&](const route& r) {
+          hits.push_back(hit{r, {}});
+        },
+        [&](share_group& g) {
+          const std::size_t i = pick_member(g, strategy, m->topic, m->publisher, index_, rng_);
+          if (i != SIZE_MAX) hits.push_back(hit{g.members[i], g.name + "\n" + g.filter});
+        });
+  }
+  for (auto& h : hits)
+    dispatch(h.r, m, std::move(h.share));
+  const std::size_t matched = hits.size();
+  hits.clear();
+  if (hits_.empty()) hits_.swap(hits);
   return matched;
 }
 
@@ -307,7 +305,11 @@ void worker::dispatch(const route& r, const message_ptr& m, std::string share) {
 
 void worker::deliver_local(std::uint64_t session_id, delivery d, bool no_local) {
   session_slot* slot = find_session(session_id);
-  if (slot == nullptr) return;  // the session ended while the message was on its way
+  if (slot == nullptr) {
+    // The session ended while the message was on its way.
+    log_->debug("undeliverable session_id={:#x} topic={}", session_id, d.msg->topic);
+    return;
+  }
   session& s = *slot->s;
   if (no_local && d.msg->publisher == s.client_id()) return;
   const auto now = steady_clock::now();
@@ -335,28 +337,18 @@ void worker::receive_deliveries(std::vector<remote_delivery> batch) {
 }
 
 void worker::add_route(const std::string& filter, const std::string& group, const route& r) {
-  router_.add(filter, group, r);
-  if (owner_.worker_count() > 1) route_outbox_.push_back(route_delta{true, filter, group, r});
-  request_flush();
+  for (std::size_t w = 0; w < owner_.worker_count(); ++w) {
+    worker& replica = owner_.worker_at(w);
+    std::lock_guard lock(replica.router_mutex_);
+    replica.router_.add(filter, group, r);
+  }
 }
 
 void worker::remove_route(const std::string& filter, const std::string& group, subscriber_ref who) {
-  router_.remove(filter, group, who);
-  if (owner_.worker_count() > 1) {
-    route r;
-    r.who = who;
-    route_outbox_.push_back(route_delta{false, filter, group, r});
-  }
-  request_flush();
-}
-
-void worker::receive_route_deltas(const std::vector<route_delta>& batch) {
-  for (const auto& d : batch) {
-    if (d.add) {
-      router_.add(d.filter, d.group, d.r);
-    } else {
-      router_.remove(d.filter, d.group, d.r.who);
-    }
+  for (std::size_t w = 0; w < owner_.worker_count(); ++w) {
+    worker& replica = owner_.worker_at(w);
+    std::lock_guard lock(replica.router_mutex_);
+    replica.router_.remove(filter, group, who);
   }
 }
 
@@ -366,13 +358,16 @@ void worker::redispatch_shared(session& s) {
   for (auto& d : s.take_undelivered()) {
     if (d.share.empty() || d.qos == 0 || !d.msg) continue;
     const auto nl = d.share.find('\n');
-    share_group* g = router_.find_group(d.share.substr(nl + 1), d.share.substr(0, nl));
-    if (g == nullptr) continue;
-    const std::size_t i = pick_member(*g, cfg().mqtt.shared_subscription_strategy, d.msg->topic,
-                                      d.msg->publisher, index_, rng_, s.id());
-    if (i == SIZE_MAX || g->members[i].who.session_id == s.id()) continue;
-    d.retain = false;
-    dispatch(g->members[i], d.msg, d.share);
+    std::optional<route> target;
+    {
+      std::lock_guard lock(router_mutex_);
+      share_group* g = router_.find_group(d.share.substr(nl + 1), d.share.substr(0, nl));
+      if (g == nullptr) continue;
+      const std::size_t i = pick_member(*g, cfg().mqtt.shared_subscription_strategy, d.msg->topic,
+                                        d.msg->publisher, index_, rng_, s.id());
+      if (i != SIZE_MAX && g->members[i].who.session_id != s.id()) target = g->members[i];
+    }
+    if (target) dispatch(*target, d.msg, d.share);
   }
 }
 

@@ -5,15 +5,20 @@
 // that state is touched only by this thread.
 //
 // Work that crosses workers goes through the target's inbox as batches: deliveries for
-// sessions living elsewhere, route deltas for every other replica, connections handed
-// over to the worker that owns their client id. Batches and socket writes are
-// collected during an event-loop iteration and sent once at its end (one post per
-// worker, one write per connection).
+// sessions living elsewhere and connections handed over to the worker that owns their
+// client id. Batches and socket writes are collected during an event-loop iteration
+// and sent once at its end (one post per worker, one write per connection).
+//
+// The router replica is the exception: a subscribe writes every replica at once, each
+// under that replica's own lock, which its worker also takes around each match. The
+// lock is uncontended except while a subscribe is being applied, and a publish that
+// follows a SUBSCRIBE on any connection finds the route (docs/design/router.md).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -53,13 +58,6 @@ struct remote_delivery {
   std::uint64_t session_id = 0;
   bool no_local = false;
   delivery d;
-};
-
-struct route_delta {
-  bool add = true;
-  std::string filter;
-  std::string group;
-  route r;
 };
 
 // Counters written only by the owning worker and read by $SYS and metrics from other
@@ -152,7 +150,9 @@ class worker {
   std::size_t publish(const message_ptr& m);
   void add_route(const std::string& filter, const std::string& group, const route& r);
   void remove_route(const std::string& filter, const std::string& group, subscriber_ref who);
-  router& routes() { return router_; }
+  // Route and filter counts of this replica (read from any thread).
+  std::size_t route_count() const { return router_.route_count(); }
+  std::size_t filter_count() const { return router_.filter_count(); }
 
   // Delivers to a session on this worker.
   void deliver_local(std::uint64_t session_id, delivery d, bool no_local);
@@ -165,7 +165,6 @@ class worker {
   void end_of_iteration();
   void dispatch(const route& r, const message_ptr& m, std::string share);
   void receive_deliveries(std::vector<remote_delivery> batch);
-  void receive_route_deltas(const std::vector<route_delta>& batch);
   void redispatch_shared(session& s);
   void accept(net::accepted_socket s, std::size_t listener);
 
@@ -191,9 +190,14 @@ class worker {
   std::unordered_map<std::string, session_slot> sessions_;
   std::unordered_map<std::uint64_t, std::string> session_ids_;
   std::uint64_t next_session_ = 1;
+  struct hit {
+    route r;
+    std::string share;  // "group\nfilter" for a shared subscription
+  };
+  std::mutex router_mutex_;
   router router_;
+  std::vector<hit> hits_;  // reused by publish() so matching allocates nothing
   std::vector<std::vector<remote_delivery>> outbox_;  // per target worker
-  std::vector<route_delta> route_outbox_;             // for every other worker
 };
 
 }  // namespace emqx_cpp::broker
