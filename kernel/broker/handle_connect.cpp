@@ -177,6 +177,11 @@ void channel::connect_on_owner(mqtt::connect_packet c, bool assigned_id) {
     if (assigned_id) props.assigned_client_identifier = c.client_id;
     if (m.server_keepalive != 0) props.server_keep_alive = m.server_keepalive;
     props.maximum_packet_size = m.max_packet_size;
+    // Inbound QoS 2 messages waiting for PUBREL are what the broker holds for a
+    // client; more than max_awaiting_rel ends the connection with 0x93, so that is the
+    // Receive Maximum the client must respect (QoS 1 is acknowledged at once).
+    if (m.max_awaiting_rel != 0 && m.max_awaiting_rel < 65535)
+      props.receive_maximum = static_cast<std::uint16_t>(m.max_awaiting_rel);
     if (m.max_topic_alias != 0) props.topic_alias_maximum = m.max_topic_alias;
     if (!m.retain_available) props.retain_available = 0;
     if (m.max_qos_allowed < 2) props.maximum_qos = m.max_qos_allowed;

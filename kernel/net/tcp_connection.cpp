@@ -77,6 +77,10 @@ void tcp_connection::on_write_event(int /*fd*/, short /*what*/, void* self) {
 }
 
 void tcp_connection::read_some() {
+  if (draining_) {
+    drain_input();
+    return;
+  }
   std::size_t total = 0;
   while (fd_ >= 0 && total < read_budget) {
     if (in_start_ > 0 && in_.size() - in_end_ < read_chunk) {
@@ -143,21 +147,44 @@ void tcp_connection::write_some() {
     write_armed_ = false;
   }
   if (closing_) {
-    close_now();
+    half_close();
     return;
   }
   if (was_armed) handler_->on_drained(*this);
 }
 
 void tcp_connection::close_after_flush() {
-  if (fd_ < 0) return;
+  if (fd_ < 0 || closing_) return;
   closing_ = true;
   pause_reading();
   if (pending_output() == 0) {
-    close_now();
+    half_close();
     return;
   }
   flush();
+}
+
+void tcp_connection::half_close() {
+  // Closing a socket with unread input makes the kernel send RST, and the peer may
+  // then lose what we wrote last (the DISCONNECT with its reason code). So: shut down
+  // our side, read and discard until the peer closes too, then close. The owner bounds
+  // how long this may take.
+  ::shutdown(fd_, SHUT_WR);
+  draining_ = true;
+  event_add(read_ev_, nullptr);
+  reading_ = true;
+}
+
+void tcp_connection::drain_input() {
+  char sink[16 * 1024];
+  for (;;) {
+    const ssize_t n = ::read(fd_, sink, sizeof(sink));
+    if (n > 0) continue;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    close_now();  // EOF or error: the peer is done
+    return;
+  }
 }
 
 void tcp_connection::close_now() {

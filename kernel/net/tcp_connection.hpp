@@ -58,7 +58,8 @@ class tcp_connection {
 
   // Writes what it can now; watches for writability if the kernel buffer is full.
   void flush();
-  // Stops reading, writes the remaining output, then closes the socket.
+  // Stops handing input to the handler, writes the remaining output, shuts down the
+  // sending side and closes once the peer has closed too (a graceful close).
   void close_after_flush();
   // Closes the socket now; queued output is dropped.
   void close_now();
@@ -84,6 +85,8 @@ class tcp_connection {
   void read_some();
   void write_some();
   void fail(const std::string& why);
+  void half_close();
+  void drain_input();
 
   int fd_;
   handler* handler_;
@@ -99,6 +102,7 @@ class tcp_connection {
   bool write_armed_ = false;
   bool reading_ = false;
   bool closing_ = false;
+  bool draining_ = false;  // our side is shut down; discarding input until the peer closes
   std::uint64_t bytes_in_ = 0;
   std::uint64_t bytes_out_ = 0;
 };
