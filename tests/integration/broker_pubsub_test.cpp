@@ -5,6 +5,10 @@
 // and the packet-level client for MQTT 5 details.
 #include <doctest/doctest.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <thread>
 
@@ -218,4 +222,30 @@ TEST_CASE("PUBACK says there were no matching subscribers (MQTT 5, as EMQX)") {
   REQUIRE(ack);
   CHECK(ack->packet_id == 7);
   CHECK(ack->code == mqtt::reason_code::no_matching_subscribers);
+}
+
+TEST_CASE("an IPv6 listener next to the IPv4 one") {
+  // Some sandboxes run without IPv6; the test needs ::1 to mean anything.
+  const int probe = socket(AF_INET6, SOCK_STREAM, 0);
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_addr = in6addr_loopback;
+  const bool have_v6 = probe >= 0 && bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  if (probe >= 0) close(probe);
+  if (!have_v6) {
+    WARN_MESSAGE(false, "no IPv6 loopback here; IPv6 listener not tested");
+    return;
+  }
+  broker_under_test broker("pubsub_ipv6", {"EMQX_CPP_LISTENERS__TCP__V6__BIND=[::1]:0"});
+  const int v6_port = broker.port_of("v6");
+  REQUIRE(v6_port != 0);
+  child_process sub("/usr/bin/mosquitto_sub",
+                    {"-h", "::1", "-p", std::to_string(v6_port), "-t", "six/#", "-C", "1", "-W",
+                     "10", "-v", "-i", "v6-sub"},
+                    std::string(TEST_OUTPUT_DIR) + "/mosquitto_sub_v6.err");
+  std::this_thread::sleep_for(300ms);
+  REQUIRE(mosquitto_pub(broker.port(), {"-t", "six/one", "-m", "via-v4"}) == 0);
+  auto line = sub.read_line(10s);
+  REQUIRE(line);
+  CHECK(*line == "six/one via-v4");
 }

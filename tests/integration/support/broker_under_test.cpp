@@ -12,9 +12,23 @@ broker_under_test::broker_under_test(const std::string& name, std::vector<std::s
   env.push_back("EMQX_CPP_LOG__LEVEL=debug");
   process_ = std::make_unique<child_process>(BROKER_BINARY, std::vector<std::string>{"start"},
                                              log_path_, env);
-  auto line = process_->wait_for_line("listener tcp:default on", std::chrono::seconds(20));
-  if (!line) throw std::runtime_error("broker did not start; log: " + read_file(log_path_));
-  port_ = std::stoi(line->substr(line->rfind(':') + 1));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto line = process_->read_line(std::chrono::seconds(1));
+    if (!line) continue;
+    banner_.push_back(*line);
+    if (line->find(" is running") != std::string::npos) break;
+  }
+  port_ = port_of("default");
+  if (port_ == 0) throw std::runtime_error("broker did not start; log: " + read_file(log_path_));
+}
+
+int broker_under_test::port_of(const std::string& listener) const {
+  const std::string prefix = "listener tcp:" + listener + " on ";
+  for (const auto& line : banner_) {
+    if (line.rfind(prefix, 0) == 0) return std::stoi(line.substr(line.rfind(':') + 1));
+  }
+  return 0;
 }
 
 std::optional<int> broker_under_test::stop() {

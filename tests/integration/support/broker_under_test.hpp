@@ -19,6 +19,8 @@ class broker_under_test {
   explicit broker_under_test(const std::string& name, std::vector<std::string> env = {});
 
   int port() const { return port_; }
+  // The port of another listener (tcp:<name>), 0 if it is not there.
+  int port_of(const std::string& listener) const;
   const std::string& log_path() const { return log_path_; }
   std::string log() const { return read_file(log_path_); }
   // SIGTERM and wait; returns the wait status.
@@ -29,6 +31,7 @@ class broker_under_test {
   std::string log_path_;
   std::unique_ptr<child_process> process_;
   int port_ = 0;
+  std::vector<std::string> banner_;  // what the broker printed up to "is running"
 };
 
 }  // namespace emqx_cpp::testing
