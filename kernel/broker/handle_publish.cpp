@@ -109,12 +109,13 @@ void channel::handle_publish(mqtt::publish_packet& p) {
     if (worker_.owner().retained().store(msg) == retainer::store_result::stored)
       worker_.stats().add(worker_.stats().messages_retained);
   }
-  const std::size_t matched = worker_.publish(msg);
-  if (matched == 0) worker_.stats().add(worker_.stats().messages_dropped_no_subscribers);
-  if (p.qos > 0) {
-    send_ack(ack_type, p.packet_id,
-             matched == 0 && v5 ? reason_code::no_matching_subscribers : reason_code::success);
-  }
+  worker_.publish(msg, [&](std::size_t matched) {
+    if (matched == 0) worker_.stats().add(worker_.stats().messages_dropped_no_subscribers);
+    if (p.qos > 0) {
+      send_ack(ack_type, p.packet_id,
+               matched == 0 && v5 ? reason_code::no_matching_subscribers : reason_code::success);
+    }
+  });
 }
 
 void channel::handle_ack(const mqtt::ack_packet& a) {

@@ -261,7 +261,8 @@ void worker::publish_will(const session& s, const mqtt::will_message& will) {
   request_flush();
 }
 
-std::size_t worker::publish(const message_ptr& m) {
+std::size_t worker::publish(const message_ptr& m,
+                            const std::function<void(std::size_t)>& before_delivery) {
   // Match under the replica's lock, deliver after it: delivery never waits on a
   // subscriber applying a route, and a nested publish cannot deadlock.
   std::vector<hit> hits;
@@ -279,9 +280,10 @@ std::size_t worker::publish(const message_ptr& m) {
           if (i != SIZE_MAX) hits.push_back(hit{g.members[i], g.name + "\n" + g.filter});
         });
   }
+  const std::size_t matched = hits.size();
+  if (before_delivery) before_delivery(matched);
   for (auto& h : hits)
     dispatch(h.r, m, std::move(h.share));
-  const std::size_t matched = hits.size();
   hits.clear();
   if (hits_.empty()) hits_.swap(hits);
   return matched;

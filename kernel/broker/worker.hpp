@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -147,7 +148,11 @@ class worker {
   void cancel_will(session_slot& slot);
 
   // Routes `m` to every matching subscription; returns how many matched.
-  std::size_t publish(const message_ptr& m);
+  // `before_delivery` runs after matching and before any delivery, with the count: the
+  // publisher's PUBACK goes out first, so a client subscribed to its own topic sees
+  // the acknowledgement before the message, as with other brokers.
+  std::size_t publish(const message_ptr& m,
+                      const std::function<void(std::size_t)>& before_delivery = {});
   void add_route(const std::string& filter, const std::string& group, const route& r);
   void remove_route(const std::string& filter, const std::string& group, subscriber_ref who);
   // Route and filter counts of this replica (read from any thread).
