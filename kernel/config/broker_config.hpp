@@ -93,6 +93,7 @@ struct log_config {
 struct node_config {
   std::string name = "emqx@127.0.0.1";
   int worker_threads = 0;  // 0 = one per core
+  std::string data_dir = "data";  // runtime files: the control socket (ctl.sock)
 };
 
 // [plugins]: what the plugin host loads. Each [plugins.<name>] table is kept as TOML
@@ -112,6 +113,9 @@ struct broker_config {
   sys_topics_config sys_topics;
   log_config log;
   plugins_config plugins;
+  // The file this configuration came from ("" for defaults), so later checks (plugin
+  // tables) can point at a line in it.
+  std::string source_file;
 };
 
 }  // namespace emqx_cpp::config

@@ -400,7 +400,9 @@ emqx_cpp::result<broker_config> load_config_file(const std::string& path, const 
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return unreadable();
-  return load_config_string(text.str(), path, env);
+  auto cfg = load_config_string(text.str(), path, env);
+  if (cfg) cfg.value().source_file = path;
+  return cfg;
 }
 
 environment process_environment() {

@@ -105,6 +105,11 @@ constexpr key_spec key_table[] = {
      .meaning = "I/O worker threads; 0 = one per CPU core",
      .max = 256,
      .global = at<&B::node, &node_config::worker_threads>()},
+    {.path = "node.data_dir",
+     .type = kind::string,
+     .default_text = R"("data")",
+     .meaning = "directory for the node's runtime files (the ctl socket); relative to the working directory",
+     .global = at<&B::node, &node_config::data_dir>()},
 
     // [listeners.tcp.<name>]
     {.path = "listeners.tcp.<name>.enable",
