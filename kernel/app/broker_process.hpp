@@ -4,8 +4,6 @@
 // shutdown (SIGTERM) goes through the tree like any other child's.
 #pragma once
 
-#include <memory>
-
 #include "broker/broker.hpp"
 #include "runtime/process.hpp"
 
@@ -13,17 +11,19 @@ namespace emqx_cpp::app {
 
 class broker_process final : public runtime::process {
  public:
-  explicit broker_process(config::broker_config cfg);
-  ~broker_process() override;
+  explicit broker_process(broker::broker& b) : broker_(b) {}
 
-  result<void> start();
-  broker::broker& get() { return *broker_; }
+  result<void> start() { return broker_.start(); }
+  broker::broker& get() { return broker_; }
 
-  void shutdown() override;
-  void kill() override;
+  void shutdown() override {
+    broker_.stop();
+    notify_exit(runtime::exit_reason::shutdown());
+  }
+  void kill() override { broker_.stop(); }
 
  private:
-  std::unique_ptr<broker::broker> broker_;
+  broker::broker& broker_;
 };
 
 }  // namespace emqx_cpp::app

@@ -1,20 +1,26 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // emqx-cpp: the broker's command line.
-//   emqx-cpp start [--config FILE]      run in the foreground (SIGTERM/SIGINT stop it)
-//   emqx-cpp check-config FILE [--print]  validate a configuration file (exit 2 if bad)
+//   emqx-cpp start [--config FILE]              run in the foreground (SIGTERM/SIGINT stop it)
+//   emqx-cpp check-config FILE [--print]         validate a configuration file (exit 2 if bad)
+//   emqx-cpp ctl [--config FILE] [--socket PATH] plugins list|status|load|unload|reload [NAME]
 //   emqx-cpp version
 // Without --config the embedded defaults apply; EMQX_CPP_* variables override either.
 #include <event2/event.h>
 
 #include <csignal>
-#include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "app/broker_process.hpp"
+#include "app/ctl_commands.hpp"
+#include "broker/plugin_bridge.hpp"
 #include "config/loader.hpp"
+#include "mgmt/ctl_server.hpp"
+#include "plugin/host_api.hpp"
+#include "plugin/plugin_manager.hpp"
 #include "runtime/event_loop.hpp"
 #include "runtime/log.hpp"
 #include "runtime/supervisor.hpp"
@@ -25,6 +31,8 @@ namespace {
 constexpr const char* usage_text =
     "usage: emqx-cpp start [--config FILE]\n"
     "       emqx-cpp check-config FILE [--print]\n"
+    "       emqx-cpp ctl [--config FILE] [--socket PATH] plugins list|status|load|unload|reload "
+    "[NAME]\n"
     "       emqx-cpp version\n";
 
 int usage(const std::string& why) {
@@ -38,6 +46,10 @@ result<config::broker_config> load(const std::string& path) {
   return config::load_config_file(path, env);
 }
 
+std::string ctl_socket(const config::broker_config& cfg) {
+  return (std::filesystem::path(cfg.node.data_dir) / "ctl.sock").string();
+}
+
 int check_config(const std::vector<std::string>& args) {
   if (args.empty()) return usage("check-config needs a file");
   auto cfg = load(args[0]);
@@ -48,6 +60,38 @@ int check_config(const std::vector<std::string>& args) {
   if (args.size() > 1 && args[1] == "--print") std::cout << config::describe(cfg.value());
   std::cout << args[0] << ": ok\n";
   return 0;
+}
+
+int ctl(const std::vector<std::string>& args) {
+  std::string path;
+  std::string socket;
+  std::string request;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--config" && i + 1 < args.size()) {
+      path = args[++i];
+    } else if (args[i] == "--socket" && i + 1 < args.size()) {
+      socket = args[++i];
+    } else {
+      request += (request.empty() ? "" : " ") + args[i];
+    }
+  }
+  if (request.empty()) return usage("ctl needs a command");
+  if (socket.empty()) {
+    auto cfg = load(path);
+    if (!cfg) {
+      std::cerr << cfg.err().message << "\n";
+      return 2;
+    }
+    socket = ctl_socket(cfg.value());
+  }
+  auto answer = mgmt::ctl_request(socket, request);
+  if (!answer) {
+    std::cerr << "emqx-cpp ctl: " << answer.err().message << "\n";
+    return 1;
+  }
+  const bool failed = answer.value().rfind("error:", 0) == 0;
+  (failed ? std::cerr : std::cout) << answer.value();
+  return failed ? 1 : 0;
 }
 
 void on_signal(evutil_socket_t /*sig*/, short /*what*/, void* arg) {
@@ -63,61 +107,87 @@ int start(const std::vector<std::string>& args) {
       return usage("unknown option " + args[i]);
     }
   }
-  auto cfg = load(path);
-  if (!cfg) {
-    std::cerr << cfg.err().message << "\n";
+  auto loaded = load(path);
+  if (!loaded) {
+    std::cerr << loaded.err().message << "\n";
     return 2;
   }
-  const auto& log_cfg = cfg.value().log;
-  runtime::set_log_level(log_cfg.level);
-  if (!log_cfg.file.empty()) runtime::log_to_file(log_cfg.file);
+  const config::broker_config cfg = std::move(loaded.value());
+  runtime::set_log_level(cfg.log.level);
+  if (!cfg.log.file.empty()) runtime::log_to_file(cfg.log.file);
   auto log = runtime::logger_for("node");
 
-  runtime::event_loop main_loop;
-  std::shared_ptr<app::broker_process> broker;
-  runtime::child_spec spec;
-  spec.id = "broker";
-  spec.shutdown = runtime::shutdown_policy::infinity();
-  spec.start = [&](const std::any&) -> std::shared_ptr<runtime::process> {
-    auto b = std::make_shared<app::broker_process>(cfg.value());
+  runtime::metrics_registry metrics;
+  runtime::event_loop control;  // the control thread: supervisors, plugins, ctl
+  broker::broker node(cfg, metrics);
+  ecp_host_api host_api = plugin::make_host_api();
+  broker::install_plugin_message_api(host_api);
+  plugin::plugin_manager plugins(control, node, node.hook_registry(), node.async_calls(), host_api,
+                                 cfg);
+  // Plugin manifests and tables are checked before anything starts, like the broker's
+  // own keys: a bad table stops start-up naming the key.
+  if (auto checked = plugins.check(); !checked) {
+    std::cerr << checked.err().message << "\n";
+    return 2;
+  }
+
+  runtime::child_spec broker_spec;
+  broker_spec.id = "broker";
+  broker_spec.shutdown = runtime::shutdown_policy::infinity();
+  broker_spec.start = [&](const std::any&) -> std::shared_ptr<runtime::process> {
+    auto b = std::make_shared<app::broker_process>(node);
     if (auto r = b->start(); !r) throw std::runtime_error(r.err().message);
-    broker = b;
-    for (std::size_t i = 0; i < b->get().listener_count(); ++i) {
-      const auto& l = b->get().listener(i);
+    for (std::size_t i = 0; i < node.listener_count(); ++i) {
+      const auto& l = node.listener(i);
       std::cout << "listener tcp:" << l.cfg.name << " on " << l.cfg.host << ":" << l.port
                 << std::endl;
     }
     return b;
   };
+  runtime::child_spec ctl_spec;
+  ctl_spec.id = "ctl";
+  ctl_spec.start = [&](const std::any&) -> std::shared_ptr<runtime::process> {
+    auto server = std::make_shared<mgmt::ctl_server>(
+        control, ctl_socket(cfg),
+        [&plugins](const std::string& request, std::function<void(const std::string&)> reply) {
+          app::handle_ctl_request(plugins, request, reply);
+        });
+    if (auto r = server->listen(); !r) throw std::runtime_error(r.err().message);
+    return server;
+  };
   runtime::supervisor_flags flags;
   flags.intensity = 3;
   flags.period = runtime::seconds(60);
-  auto root = runtime::supervisor::create("root", main_loop, flags, {spec});
+  // Started in this order, stopped in reverse: the control socket goes first, then the
+  // plugins (while the workers still run, so unloading can wait for them), the broker last.
+  auto root = runtime::supervisor::create("root", control, flags,
+                                          {broker_spec, plugins.child_spec(), ctl_spec}, &metrics);
   int exit_code = 0;
   root->set_exit_callback([&](const runtime::exit_reason& why) {
     if (!why.is_orderly()) {
       log->error("root supervisor ended reason=\"{}\"", why.to_string());
       exit_code = 1;
     }
-    main_loop.stop();
+    control.stop();
   });
   if (auto r = root->start(); !r) {
     log->error("start failed: {}", r.err().message);
     std::cerr << "emqx-cpp: " << r.err().message << "\n";
     return 1;
   }
-  log->info("emqx-cpp {} started node={} workers={}", EMQX_CPP_VERSION, cfg.value().node.name,
-            broker->get().worker_count());
+  log->info("emqx-cpp {} started node={} workers={} ctl={}", EMQX_CPP_VERSION, cfg.node.name,
+            node.worker_count(), ctl_socket(cfg));
   std::cout << "emqx-cpp " << EMQX_CPP_VERSION << " is running" << std::endl;
 
-  event* sigterm = evsignal_new(main_loop.base(), SIGTERM, on_signal, root.get());
-  event* sigint = evsignal_new(main_loop.base(), SIGINT, on_signal, root.get());
+  event* sigterm = evsignal_new(control.base(), SIGTERM, on_signal, root.get());
+  event* sigint = evsignal_new(control.base(), SIGINT, on_signal, root.get());
   event_add(sigterm, nullptr);
   event_add(sigint, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
-  main_loop.run();
+  control.run();
   event_free(sigterm);
   event_free(sigint);
+  node.stop();
   log->info("emqx-cpp stopped");
   spdlog::shutdown();
   return exit_code;
@@ -130,6 +200,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   if (cmd == "start") return start(args);
   if (cmd == "check-config") return check_config(args);
+  if (cmd == "ctl") return ctl(args);
   if (cmd == "version" || cmd == "--version") {
     std::cout << "emqx-cpp " << EMQX_CPP_VERSION << "\n";
     return 0;

@@ -5,13 +5,18 @@
 
 #include <future>
 
+#include "mqtt/topic.hpp"
+
+#include "broker/channel.hpp"
+#include "broker/plugin_bridge.hpp"
 #include "broker/sys_topics.hpp"
 #include "broker/worker.hpp"
 #include "runtime/log.hpp"
 
 namespace emqx_cpp::broker {
 
-broker::broker(config::broker_config cfg) : cfg_(std::move(cfg)), retainer_(cfg_.retainer) {
+broker::broker(config::broker_config cfg, runtime::metrics_registry& metrics)
+    : cfg_(std::move(cfg)), metrics_(metrics), retainer_(cfg_.retainer) {
   for (const auto& l : cfg_.tcp_listeners) {
     if (!l.enable) continue;
     auto state = std::make_unique<listener_state>();
@@ -130,8 +135,127 @@ broker_stats broker::stats() {
   // Every replica holds every route; the first one's counts are the node's.
   s.routes = workers_.front()->route_count();
   s.topics = workers_.front()->filter_count();
-  s.retained = retainer_.size();
+  s.retained = retained().size();
   return s;
+}
+
+void broker::client_connected(plugin::client_snapshot c) {
+  std::lock_guard lock(clients_mutex_);
+  clients_[c.client_id] = std::move(c);
+}
+
+void broker::client_disconnected(const std::string& client_id, const std::string& peer) {
+  std::lock_guard lock(clients_mutex_);
+  // A takeover registers the new connection before the old one says goodbye.
+  auto it = clients_.find(client_id);
+  if (it != clients_.end() && it->second.peer == peer) clients_.erase(it);
+}
+
+std::optional<plugin::client_snapshot> broker::client_info(const std::string& client_id) {
+  std::lock_guard lock(clients_mutex_);
+  auto it = clients_.find(client_id);
+  if (it == clients_.end()) return std::nullopt;
+  return it->second;
+}
+
+ecp_status broker::publish(std::string_view publisher, std::string_view topic,
+                           std::string_view payload, std::uint8_t qos, bool retain) {
+  if (!running_ || stopping()) return ECP_ERR_WRONG_STATE;
+  auto msg = std::make_shared<message>();
+  msg->topic.assign(topic);
+  msg->payload.assign(payload);
+  msg->qos = qos;
+  msg->retain = retain;
+  msg->publisher.assign(publisher);
+  msg->timestamp_ms = wall_clock_ms();
+  if (!mqtt::valid_topic_name(msg->topic) || !mqtt::valid_utf8(msg->topic))
+    return ECP_ERR_INVALID_ARGUMENT;
+  // Messages from plugins enter through the worker that owns the publisher's name, so
+  // one plugin's messages keep their order.
+  worker& w = *workers_[owner_of(publisher)];
+  w.loop().post([&w, msg] { w.publish_from_host(msg); });
+  return ECP_OK;
+}
+
+ecp_status broker::kick(const std::string& client_id) {
+  if (!client_info(client_id)) return ECP_ERR_NOT_FOUND;
+  worker& w = *workers_[owner_of(client_id)];
+  w.loop().post([&w, client_id] {
+    if (auto* slot = w.find_session(client_id); slot != nullptr && slot->ch != nullptr)
+      slot->ch->kick(mqtt::reason_code::administrative_action, false);
+  });
+  return ECP_OK;
+}
+
+ecp_status broker::subscribe(const std::string& client_id, const std::string& filter,
+                             std::uint8_t qos, bool no_local, bool retain_as_published,
+                             std::uint8_t retain_handling) {
+  if (!client_info(client_id)) return ECP_ERR_NOT_FOUND;
+  auto parsed = mqtt::parse_filter(filter);
+  if (!parsed || !mqtt::valid_topic_filter(parsed->filter)) return ECP_ERR_INVALID_ARGUMENT;
+  worker& w = *workers_[owner_of(client_id)];
+  const mqtt::subscription_options opts{qos, no_local, retain_as_published, retain_handling};
+  w.loop().post([&w, client_id, filter, opts] {
+    if (auto* slot = w.find_session(client_id); slot != nullptr && slot->ch != nullptr)
+      slot->ch->subscribe_on_behalf(filter, opts);
+  });
+  return ECP_OK;
+}
+
+ecp_status broker::register_provider(const void* owner, ecp_provider_kind kind, const void* vtable,
+                                     void* provider_state) {
+  std::lock_guard lock(providers_mutex_);
+  for (const auto& p : providers_)
+    if (p.kind == kind) return ECP_ERR_BUSY;  // one provider of a kind at a time
+  switch (kind) {
+    case ECP_PROVIDER_RETAINED_STORE: {
+      const auto* v = static_cast<const ecp_retained_store_provider*>(vtable);
+      if (v->size < sizeof(ecp_retained_store_provider) || v->on_store == nullptr ||
+          v->on_delete == nullptr || v->on_match == nullptr || v->on_count == nullptr)
+        return ECP_ERR_INVALID_ARGUMENT;
+      auto store = std::make_unique<plugin_retained_store>(v, provider_state);
+      retained_.store(store.get(), std::memory_order_release);
+      providers_.push_back(provider{owner, kind, std::move(store)});
+      return ECP_OK;
+    }
+    case ECP_PROVIDER_SESSION_STORE:
+    case ECP_PROVIDER_CLUSTER_TRANSPORT:
+      // Sessions stay in memory and the node runs alone until the storage and cluster
+      // issues give these providers a user in the kernel.
+      return ECP_ERR_UNSUPPORTED;
+  }
+  return ECP_ERR_INVALID_ARGUMENT;
+}
+
+void broker::unregister_providers(const void* owner) {
+  std::vector<provider> gone;
+  {
+    std::lock_guard lock(providers_mutex_);
+    for (auto it = providers_.begin(); it != providers_.end();) {
+      if (it->owner != owner) {
+        ++it;
+        continue;
+      }
+      if (it->kind == ECP_PROVIDER_RETAINED_STORE)
+        retained_.store(&retainer_, std::memory_order_release);
+      gone.push_back(std::move(*it));
+      it = providers_.erase(it);
+    }
+  }
+  if (!gone.empty()) quiesce();  // no worker may still be inside the old store
+}
+
+void broker::quiesce() {
+  if (!running_) return;
+  std::vector<std::future<void>> passed;
+  for (auto& w : workers_) {
+    if (w->loop().in_executor_thread()) continue;  // our own thread is not in a hook now
+    auto p = std::make_shared<std::promise<void>>();
+    passed.push_back(p->get_future());
+    w->loop().post([p] { p->set_value(); });
+  }
+  for (auto& f : passed)
+    f.wait();
 }
 
 }  // namespace emqx_cpp::broker

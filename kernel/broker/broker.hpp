@@ -15,9 +15,16 @@
 #include <thread>
 #include <vector>
 
-#include "broker/hooks.hpp"
+#include <mutex>
+#include <unordered_map>
+
+#include "broker/client_info.hpp"
 #include "broker/retainer.hpp"
 #include "config/broker_config.hpp"
+#include "plugin/async_calls.hpp"
+#include "plugin/hook_registry.hpp"
+#include "plugin/host_services.hpp"
+#include "runtime/metrics.hpp"
 #include "runtime/result.hpp"
 
 namespace emqx_cpp::broker {
@@ -52,9 +59,9 @@ struct broker_stats {
   std::uint64_t client_disconnected = 0;
 };
 
-class broker {
+class broker final : public plugin::host_services {
  public:
-  explicit broker(config::broker_config cfg);
+  broker(config::broker_config cfg, runtime::metrics_registry& metrics);
   ~broker();
   broker(const broker&) = delete;
   broker& operator=(const broker&) = delete;
@@ -70,8 +77,28 @@ class broker {
   // The worker that owns sessions for `client_id`.
   std::uint16_t owner_of(std::string_view client_id) const;
 
-  retainer& retained() { return retainer_; }
-  hook_registry& hooks() { return hooks_; }
+  // The retained store in use: the in-memory one, or a plugin's while it provides one.
+  retained_store& retained() { return *retained_.load(std::memory_order_acquire); }
+  plugin::hook_registry& hook_registry() { return hooks_; }
+  plugin::async_calls& async_calls() { return calls_; }
+
+  // The table of connected clients the plugin host reads (api_client_info).
+  void client_connected(plugin::client_snapshot c);
+  void client_disconnected(const std::string& client_id, const std::string& peer);
+
+  // plugin::host_services
+  ecp_status publish(std::string_view publisher, std::string_view topic, std::string_view payload,
+                     std::uint8_t qos, bool retain) override;
+  ecp_status kick(const std::string& client_id) override;
+  ecp_status subscribe(const std::string& client_id, const std::string& filter, std::uint8_t qos,
+                       bool no_local, bool retain_as_published,
+                       std::uint8_t retain_handling) override;
+  std::optional<plugin::client_snapshot> client_info(const std::string& client_id) override;
+  ecp_status register_provider(const void* owner, ecp_provider_kind kind, const void* vtable,
+                               void* provider_state) override;
+  void unregister_providers(const void* owner) override;
+  void quiesce() override;
+  runtime::metrics_registry& metrics() override { return metrics_; }
   listener_state& listener(std::size_t i) { return *listeners_[i]; }
   std::size_t listener_count() const { return listeners_.size(); }
   std::uint16_t bound_port(std::size_t i) const { return listeners_[i]->port; }
@@ -84,15 +111,27 @@ class broker {
 
  private:
   config::broker_config cfg_;
+  runtime::metrics_registry& metrics_;
   retainer retainer_;
-  hook_registry hooks_;
+  std::atomic<retained_store*> retained_{&retainer_};
+  plugin::hook_registry hooks_;
+  plugin::async_calls calls_;
+  std::mutex clients_mutex_;
+  std::unordered_map<std::string, plugin::client_snapshot> clients_;
+  struct provider {
+    const void* owner;
+    ecp_provider_kind kind;
+    std::unique_ptr<retained_store> retained;
+  };
+  std::mutex providers_mutex_;
+  std::vector<provider> providers_;
   std::vector<std::unique_ptr<listener_state>> listeners_;
   std::vector<std::unique_ptr<worker>> workers_;
   std::vector<std::thread> threads_;
   std::unique_ptr<sys_publisher> sys_;
   std::uint64_t started_at_ms_ = 0;
   std::atomic<bool> stopping_{false};
-  bool running_ = false;
+  std::atomic<bool> running_{false};
 };
 
 }  // namespace emqx_cpp::broker

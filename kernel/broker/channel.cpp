@@ -15,7 +15,7 @@ using mqtt::reason_code;
 
 channel::channel(worker& w, int fd, std::string peer, std::size_t listener,
                  std::string_view initial_input)
-    : worker_(w), listener_(listener) {
+    : worker_(w), id_(w.new_channel_id()), listener_(listener) {
   client_.peer = peer;
   client_.listener = w.owner().listener(listener).cfg.name;
   conn_ = std::make_unique<net::tcp_connection>(
@@ -27,6 +27,7 @@ channel::channel(worker& w, int fd, std::string peer, std::size_t listener,
 channel::~channel() {
   worker_.loop().cancel(idle_timer_);
   worker_.loop().cancel(keepalive_timer_);
+  if (access_) worker_.loop().cancel(access_->timer);
   // A DISCONNECT or CONNACK may still be on its way out; let it drain on its own.
   if (conn_ && !conn_->closed()) worker_.linger(std::move(conn_));
 }
@@ -70,6 +71,7 @@ void channel::process_input() {
   const auto& m = worker_.cfg().mqtt;
   const mqtt::decode_options opts{m.strict_mode};
   while (state_ != state::closed && conn_ && !conn_->closed()) {
+    if (access_) return;  // a hook is deciding on the previous packet
     auto in = conn_->input();
     mqtt::fixed_header h;
     switch (mqtt::read_frame(in, m.max_packet_size, h)) {
@@ -106,7 +108,7 @@ void channel::process_input() {
         worker_.stats().add(worker_.stats().malformed_packets);
       if (h.type == mqtt::packet_type::connect && state_ == state::awaiting_connect &&
           rc == reason_code::unsupported_protocol_version) {
-        refuse_connect(rc, decoded.err().message.c_str());
+        refuse_connect(rc, decoded.err().message);
         return;
       }
       protocol_violation(rc, decoded.err().message);
@@ -245,6 +247,14 @@ void channel::close(close_kind kind, std::optional<reason_code> code, const std:
   worker_.loop().cancel(idle_timer_);
   worker_.loop().cancel(keepalive_timer_);
   idle_timer_ = keepalive_timer_ = 0;
+  if (access_) {
+    worker_.owner().async_calls().cancel(access_->token);
+    worker_.loop().cancel(access_->timer);
+    access_.reset();
+  }
+  pending_connect_.reset();
+  pending_publish_.reset();
+  pending_subscribe_.reset();
   if (code && was_connected) send_disconnect(*code, why);
   if (conn_) conn_->close_after_flush();
   if (counted_) {
@@ -256,7 +266,9 @@ void channel::close(close_kind kind, std::optional<reason_code> code, const std:
                         client_.peer, why);
     worker_.stats().sub(worker_.stats().connections);
     worker_.stats().add(worker_.stats().client_disconnected);
+    worker_.owner().client_disconnected(client_.client_id, client_.peer);
     publish_client_event("disconnected");
+    notify(ECP_HOOK_CLIENT_DISCONNECTED, code ? static_cast<int>(*code) : 0);
     detach_session(kind);
   }
   flush();

@@ -8,15 +8,19 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
-#include "broker/hooks.hpp"
+#include "broker/client_info.hpp"
+#include "broker/plugin_bridge.hpp"
 #include "broker/session.hpp"
 #include "mqtt/codec.hpp"
 #include "net/tcp_connection.hpp"
+#include "plugin/hook_runner.hpp"
 #include "runtime/executor.hpp"
 
 namespace emqx_cpp::broker {
@@ -53,7 +57,13 @@ class channel final : public net::tcp_connection::handler, public outbound {
   void flush();
   bool dirty = false;
 
+  std::uint64_t id() const { return id_; }
   bool connected() const { return state_ == state::connected; }
+  // Subscribes this client as if it had sent SUBSCRIBE (api_subscribe, auto subscribe):
+  // no SUBACK, retained messages by retain handling.
+  void subscribe_on_behalf(const std::string& filter, const mqtt::subscription_options& opts);
+  // An asynchronous hook answered (or timed out): go on from where the chain stopped.
+  void resume_access(ecp_hook_result result, const ecp_hook_reply& reply);
   const client_info& client() const { return client_; }
   session* current_session() const { return session_; }
   mqtt::protocol_version version() const { return version_; }
@@ -67,10 +77,18 @@ class channel final : public net::tcp_connection::handler, public outbound {
   void handle_packet(mqtt::packet& p);
   void handle_connect(mqtt::connect_packet& c);
   void connect_on_owner(mqtt::connect_packet c, bool assigned_id);
-  void refuse_connect(mqtt::reason_code code, const char* why);
+  void authenticated(const plugin::chain_result& r);
+  void open_session();
+  void refuse_connect(mqtt::reason_code code, const std::string& why);
   void handle_publish(mqtt::publish_packet& p);
+  void publish_authorized(bool allowed);
   void handle_ack(const mqtt::ack_packet& a);
-  void handle_subscribe(const mqtt::subscribe_packet& s);
+  void handle_subscribe(mqtt::subscribe_packet& s);
+  void continue_subscribe();
+  void finish_subscribe();
+  // Returns the granted QoS.
+  std::uint8_t add_subscription(const std::string& raw, const mqtt::subscription_options& opts,
+                                std::uint32_t sub_id, bool* existed);
   void handle_unsubscribe(const mqtt::unsubscribe_packet& u);
   void handle_disconnect(const mqtt::disconnect_packet& d);
   void handle_auth(const mqtt::auth_packet& a);
@@ -85,12 +103,22 @@ class channel final : public net::tcp_connection::handler, public outbound {
   void send_disconnect(mqtt::reason_code code, const std::string& why);
   void wrote();
 
+  // Access hooks (authenticate, authorize): `done` runs at once if the chain decides
+  // synchronously, or after the asynchronous answer; meanwhile input is paused.
+  void run_access_hook(std::unique_ptr<event_frame> frame,
+                       std::function<void(const plugin::chain_result&)> done);
+  void step_access();
+  void on_access_timeout();
+  std::unique_ptr<event_frame> new_frame(ecp_hook_point hook) const;
+  void notify(ecp_hook_point hook, int reason = 0);
+
   void arm_keepalive();
   void on_keepalive_timer();
   void deliver_retained(const std::string& filter, const subscription& sub);
   void publish_client_event(const char* event);
 
   worker& worker_;
+  const std::uint64_t id_;
   std::unique_ptr<net::tcp_connection> conn_;
   std::size_t listener_;
   state state_ = state::awaiting_connect;
@@ -115,6 +143,31 @@ class channel final : public net::tcp_connection::handler, public outbound {
   std::unordered_map<std::uint16_t, std::string> inbound_aliases_;
   std::unordered_map<std::string, std::uint16_t> outbound_aliases_;
   delivery_stats delivery_stats_;
+  bool clean_start_ = true;
+
+  // An access hook waiting for an asynchronous answer.
+  struct pending_access {
+    std::unique_ptr<event_frame> frame;
+    std::shared_ptr<const plugin::hook_chain> chain;
+    std::size_t next = 0;
+    std::uint64_t token = 0;
+    runtime::timer_id timer = 0;
+    std::string waiting_on;  // the plugin, for the timeout's log line
+    std::function<void(const plugin::chain_result&)> done;
+  };
+  std::unique_ptr<pending_access> access_;
+  // Packets whose handling is suspended on an access hook.
+  std::optional<mqtt::connect_packet> pending_connect_;
+  bool pending_assigned_ = false;
+  std::optional<mqtt::publish_packet> pending_publish_;
+  struct subscribe_job {
+    mqtt::subscribe_packet packet;
+    std::size_t next = 0;
+    mqtt::suback_packet ack;
+    std::vector<std::pair<std::string, subscription>> retained;  // filter, subscription
+    std::string current;  // the filter being handled (after client.subscribe rewrites)
+  };
+  std::optional<subscribe_job> pending_subscribe_;
   std::uint64_t reported_in_ = 0;
   std::uint64_t reported_out_ = 0;
 };

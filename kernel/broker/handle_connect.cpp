@@ -23,7 +23,7 @@ std::string random_client_id(std::mt19937_64& rng) {
 }
 }  // namespace
 
-void channel::refuse_connect(reason_code code, const char* why) {
+void channel::refuse_connect(reason_code code, const std::string& why) {
   worker_.log().info("connect_refused client={} peer={} reason_code={:#04x} reason=\"{}\"",
                      client_.client_id, client_.peer, static_cast<int>(code), why);
   if (code == reason_code::bad_user_name_or_password || code == reason_code::not_authorized)
@@ -89,10 +89,11 @@ void channel::handle_connect(mqtt::connect_packet& c) {
 
 void channel::connect_on_owner(mqtt::connect_packet c, bool assigned_id) {
   const auto& m = worker_.cfg().mqtt;
-  const bool v5 = version_ == protocol_version::v5;
   client_.client_id = c.client_id;
   client_.username = c.username;
   client_.version = version_;
+  clean_start_ = c.clean_start;
+  keepalive_ = c.keep_alive;
   if (over_limit_) {
     refuse_connect(reason_code::quota_exceeded, "listener max_connections reached");
     return;
@@ -110,22 +111,51 @@ void channel::connect_on_owner(mqtt::connect_packet c, bool assigned_id) {
     refuse_connect(reason_code::qos_not_supported, "will QoS above max_qos_allowed");
     return;
   }
-  auto& hooks = worker_.owner().hooks();
-  if (hooks.has_authenticators()) {
-    const authn_outcome r = hooks.authenticate(client_, c.password);
-    if (r.what == authn_outcome::kind::deny) {
-      refuse_connect(r.code, "denied by an authenticator");
-      return;
-    }
-    if (r.what == authn_outcome::kind::ignore) {
-      refuse_connect(reason_code::not_authorized, "no authenticator accepted the client");
-      return;
-    }
-    client_.is_superuser = r.superuser;
-  } else if (!m.allow_anonymous && !c.username) {
-    refuse_connect(reason_code::not_authorized, "anonymous access is not allowed");
+  notify(ECP_HOOK_CLIENT_CONNECT);
+  if (state_ == state::closed) return;
+  pending_assigned_ = assigned_id;
+  auto frame = new_frame(ECP_HOOK_CLIENT_AUTHENTICATE);
+  if (c.password) {
+    frame->topic = *c.password;  // owned copy; the event points into it
+    frame->event.password = frame->topic.data();
+    frame->event.password_len = frame->topic.size();
+  }
+  pending_connect_ = std::move(c);
+  if (worker_.hooks().empty(ECP_HOOK_CLIENT_AUTHENTICATE)) {
+    authenticated(plugin::chain_result{});
     return;
   }
+  run_access_hook(std::move(frame), [this](const plugin::chain_result& r) { authenticated(r); });
+}
+
+void channel::authenticated(const plugin::chain_result& r) {
+  if (state_ == state::closed || !pending_connect_) return;
+  if (r.result == ECP_HOOK_STOP) {
+    if (r.reply.code != ECP_OK) {
+      const auto code = r.reply.code >= 0x80 && r.reply.code <= 0xFF
+                            ? static_cast<reason_code>(r.reply.code)
+                            : reason_code::not_authorized;
+      const std::string by =
+          r.entry != nullptr && r.entry->owner ? r.entry->owner->owner_name() : "an authenticator";
+      refuse_connect(code, "denied by " + by);
+      return;
+    }
+    client_.is_superuser = r.reply.is_superuser != 0;
+  } else if (!worker_.cfg().mqtt.allow_anonymous) {
+    // Nobody decided: mqtt.allow_anonymous has the final word.
+    refuse_connect(reason_code::not_authorized,
+                   "no authenticator accepted the client and anonymous access is off");
+    return;
+  }
+  open_session();
+}
+
+void channel::open_session() {
+  const auto& m = worker_.cfg().mqtt;
+  const bool v5 = version_ == protocol_version::v5;
+  mqtt::connect_packet c = std::move(*pending_connect_);
+  pending_connect_.reset();
+  const bool assigned_id = pending_assigned_;
 
   // Session: take over a connected one, discard or resume a stored one, or create.
   auto* slot = worker_.find_session(c.client_id);
@@ -134,6 +164,7 @@ void channel::connect_on_owner(mqtt::connect_packet c, bool assigned_id) {
                        slot->ch->client().peer, client_.peer);
     slot->ch->kick(reason_code::session_taken_over, false);
     slot = worker_.find_session(c.client_id);
+    if (slot != nullptr) worker_.notify_session(ECP_HOOK_SESSION_TAKENOVER, *slot->s);
   }
   bool present = false;
   if (slot != nullptr && c.clean_start) {
@@ -164,7 +195,6 @@ void channel::connect_on_owner(mqtt::connect_packet c, bool assigned_id) {
          : (c.clean_start ? 0 : static_cast<std::uint32_t>(m.session_expiry_interval_ms / 1000));
   session_->expiry_interval = connect_session_expiry_;
 
-  keepalive_ = c.keep_alive;
   if (v5 && m.server_keepalive != 0) keepalive_ = m.server_keepalive;
   will_ = std::move(c.will);
   will_delay_ = will_ ? will_->props.will_delay_interval.value_or(0) : 0;
@@ -202,11 +232,27 @@ void channel::connect_on_owner(mqtt::connect_packet c, bool assigned_id) {
   worker_.log().debug("connected client={} peer={} proto={} clean_start={} keepalive={}",
                       client_.client_id, client_.peer, static_cast<int>(version_), c.clean_start,
                       keepalive_);
+  plugin::client_snapshot snap;
+  snap.client_id = client_.client_id;
+  snap.username = client_.username;
+  snap.peer = client_.peer;
+  snap.listener = client_.listener;
+  snap.protocol_version = static_cast<std::uint8_t>(version_);
+  snap.is_superuser = client_.is_superuser;
+  snap.clean_start = c.clean_start;
+  snap.keepalive = keepalive_;
+  worker_.owner().client_connected(std::move(snap));
   publish_client_event("connected");
-  if (present) session_->resume(this, std::chrono::steady_clock::now(), delivery_stats_);
+  if (present) {
+    worker_.notify_session(ECP_HOOK_SESSION_RESUMED, *session_);
+    session_->resume(this, std::chrono::steady_clock::now(), delivery_stats_);
+  }
+  notify(ECP_HOOK_CLIENT_CONNECTED);
 }
 
 void channel::send_connack(bool session_present, reason_code code, mqtt::properties props) {
+  notify(ECP_HOOK_CLIENT_CONNACK, static_cast<int>(code));
+  if (!conn_ || conn_->closed()) return;
   mqtt::connack_packet ack;
   ack.session_present = session_present && code == reason_code::success;
   ack.code = code;

@@ -20,7 +20,6 @@ using mqtt::reason_code;
 
 void channel::handle_publish(mqtt::publish_packet& p) {
   const auto& m = worker_.cfg().mqtt;
-  const bool v5 = version_ == protocol_version::v5;
   if (p.props && p.props->topic_alias) {
     const std::uint16_t alias = *p.props->topic_alias;
     if (alias == 0 || alias > m.max_topic_alias) {
@@ -59,11 +58,31 @@ void channel::handle_publish(mqtt::publish_packet& p) {
     return;
   }
   worker_.stats().add(worker_.stats().messages_received);
+  pending_publish_ = std::move(p);
+  if (worker_.hooks().empty(ECP_HOOK_CLIENT_AUTHORIZE)) {
+    publish_authorized(true);
+    return;
+  }
+  auto frame = new_frame(ECP_HOOK_CLIENT_AUTHORIZE);
+  frame->topic = pending_publish_->topic;
+  frame->event.topic = frame->topic.c_str();
+  frame->event.qos = pending_publish_->qos;
+  frame->event.retain = pending_publish_->retain ? 1 : 0;
+  frame->event.action = ECP_ACTION_PUBLISH;
+  run_access_hook(std::move(frame), [this](const plugin::chain_result& r) {
+    // Nobody deciding means allowed, until an authorization plugin sets no_match.
+    publish_authorized(!(r.result == ECP_HOOK_STOP && r.reply.code != ECP_OK));
+  });
+}
 
+void channel::publish_authorized(bool allowed) {
+  if (state_ == state::closed || !pending_publish_) return;
+  mqtt::publish_packet p = std::move(*pending_publish_);
+  pending_publish_.reset();
+  const auto& m = worker_.cfg().mqtt;
+  const bool v5 = version_ == protocol_version::v5;
   const auto ack_type = p.qos == 2 ? packet_type::pubrec : packet_type::puback;
-  const auto decision =
-      worker_.owner().hooks().authorize(client_, access_action::publish, p.topic, p.qos, p.retain);
-  if (decision == authz_outcome::deny) {
+  if (!allowed) {
     worker_.log().info("publish_denied client={} topic={}", client_.client_id, p.topic);
     worker_.stats().add(worker_.stats().messages_dropped);
     // EMQX's deny_action = ignore: v5 learns why from the reason code, v3 gets a plain ack.
@@ -105,8 +124,13 @@ void channel::handle_publish(mqtt::publish_packet& p) {
   } else if (m.message_expiry_interval_ms != 0) {
     msg->expires_at = steady_clock::now() + std::chrono::milliseconds(m.message_expiry_interval_ms);
   }
+  if (!worker_.run_publish_hooks(*msg, &client_)) {
+    // A hook dropped it: the publisher is still acknowledged (the message was handled).
+    if (p.qos > 0) send_ack(ack_type, p.packet_id, reason_code::success);
+    return;
+  }
   if (msg->retain) {
-    if (worker_.owner().retained().store(msg) == retainer::store_result::stored)
+    if (worker_.owner().retained().store(msg) == retained_store::store_result::stored)
       worker_.stats().add(worker_.stats().messages_retained);
   }
   worker_.publish(msg, [&](std::size_t matched) {
@@ -121,12 +145,15 @@ void channel::handle_publish(mqtt::publish_packet& p) {
 void channel::handle_ack(const mqtt::ack_packet& a) {
   const auto now = std::chrono::steady_clock::now();
   bool known = true;
+  message_ptr acked;
+  message_ptr* want_acked = worker_.hooks().empty(ECP_HOOK_MESSAGE_ACKED) ? nullptr : &acked;
   switch (a.type) {
     case packet_type::puback:
-      known = session_->on_puback(a.packet_id, this, now, delivery_stats_);
+      known = session_->on_puback(a.packet_id, this, now, delivery_stats_, want_acked);
       break;
     case packet_type::pubrec:
-      known = session_->on_pubrec(a.packet_id, mqtt::is_error(a.code), this, now, delivery_stats_);
+      known = session_->on_pubrec(a.packet_id, mqtt::is_error(a.code), this, now, delivery_stats_,
+                                  want_acked);
       if (!known) {
         // Answer an unknown PUBREC so the client can finish its side of the flow.
         send_ack(packet_type::pubrel, a.packet_id,
@@ -150,6 +177,12 @@ void channel::handle_ack(const mqtt::ack_packet& a) {
   if (!known)
     worker_.log().debug("unknown_packet_id client={} type={} packet_id={}", client_.client_id,
                         to_string(a.type), a.packet_id);
+  if (acked) {
+    auto frame = new_frame(ECP_HOOK_MESSAGE_ACKED);
+    ecp_message handle{const_cast<message*>(acked.get()), false};
+    frame->event.message = &handle;
+    plugin::notify(worker_.hooks(), ECP_HOOK_MESSAGE_ACKED, frame->event);
+  }
   wrote();
 }
 
@@ -157,6 +190,12 @@ bool channel::send_publish(const delivery& d, std::uint16_t packet_id, bool dup)
   if (!conn_ || conn_->closed()) return false;
   const message& msg = *d.msg;
   const auto now = steady_clock::now();
+  if (!worker_.hooks().empty(ECP_HOOK_MESSAGE_DELIVERED)) {
+    auto frame = new_frame(ECP_HOOK_MESSAGE_DELIVERED);
+    ecp_message handle{const_cast<message*>(&msg), false};
+    frame->event.message = &handle;
+    plugin::notify(worker_.hooks(), ECP_HOOK_MESSAGE_DELIVERED, frame->event);
+  }
   mqtt::publish_view v;
   v.topic = msg.topic;
   v.payload = msg.payload;

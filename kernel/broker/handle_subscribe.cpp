@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// SUBSCRIBE and UNSUBSCRIBE: per-filter checks with their SUBACK reason codes (invalid
-// filter, shared or wildcard subscriptions disabled, quota, authorization), routes in
-// the router, and retained messages by retain handling once the SUBACK is out.
+// SUBSCRIBE and UNSUBSCRIBE: per-filter hooks (client.subscribe may rewrite or refuse a
+// filter, client.authorize may answer later), per-filter checks with their SUBACK
+// reason codes, routes in every router replica, and retained messages by retain
+// handling once the SUBACK is out.
 #include <fmt/format.h>
 
 #include "broker/broker.hpp"
@@ -15,76 +16,164 @@ namespace emqx_cpp::broker {
 using mqtt::protocol_version;
 using mqtt::reason_code;
 
-void channel::handle_subscribe(const mqtt::subscribe_packet& s) {
+namespace {
+reason_code refusal(ecp_status code) {
+  return code >= 0x80 && code <= 0xFF ? static_cast<reason_code>(code)
+                                      : reason_code::not_authorized;
+}
+}  // namespace
+
+void channel::handle_subscribe(mqtt::subscribe_packet& s) {
+  subscribe_job job;
+  job.ack.packet_id = s.packet_id;
+  job.packet = std::move(s);
+  pending_subscribe_ = std::move(job);
+  continue_subscribe();
+}
+
+void channel::continue_subscribe() {
+  auto& job = *pending_subscribe_;
   const auto& m = worker_.cfg().mqtt;
-  const std::uint32_t sub_id =
-      s.props.subscription_identifiers.empty() ? 0 : s.props.subscription_identifiers.front();
-  mqtt::suback_packet ack;
-  ack.packet_id = s.packet_id;
-  struct retained_job {
-    std::string filter;
-    subscription sub;
-  };
-  std::vector<retained_job> retained;
-  auto& subs = session_->subscriptions();
-  for (const auto& e : s.entries) {
-    auto parsed = mqtt::parse_filter(e.filter);
+  const auto& ids = job.packet.props.subscription_identifiers;
+  const std::uint32_t sub_id = ids.empty() ? 0 : ids.front();
+  while (job.next < job.packet.entries.size()) {
+    const auto& e = job.packet.entries[job.next];
+    std::string filter = e.filter;
+    if (!worker_.hooks().empty(ECP_HOOK_CLIENT_SUBSCRIBE)) {
+      auto frame = new_frame(ECP_HOOK_CLIENT_SUBSCRIBE);
+      frame->topic = filter;
+      frame->event.topic = frame->topic.c_str();
+      frame->event.qos = e.options.qos;
+      const auto r = plugin::run_chain(*worker_.hooks().shared_chain(ECP_HOOK_CLIENT_SUBSCRIBE), 0,
+                                       frame->event);
+      if (r.result == ECP_HOOK_STOP && r.reply.code != ECP_OK) {
+        job.ack.codes.push_back(refusal(r.reply.code));
+        ++job.next;
+        continue;
+      }
+      if (frame->rewritten) filter = *frame->rewritten;
+    }
+    auto parsed = mqtt::parse_filter(filter);
     if (!parsed || !mqtt::valid_topic_filter(parsed->filter, m.max_topic_levels)) {
-      ack.codes.push_back(reason_code::topic_filter_invalid);
+      job.ack.codes.push_back(reason_code::topic_filter_invalid);
+      ++job.next;
       continue;
     }
     if (parsed->shared() && e.options.no_local) {
+      pending_subscribe_.reset();
       protocol_violation(reason_code::protocol_error,
                          "no local on a shared subscription [MQTT-3.8.3-4]");
       return;
     }
     if (parsed->shared() && !m.shared_subscription) {
-      ack.codes.push_back(reason_code::shared_subscriptions_not_supported);
+      job.ack.codes.push_back(reason_code::shared_subscriptions_not_supported);
+      ++job.next;
       continue;
     }
     if (!m.wildcard_subscription && mqtt::has_wildcard(parsed->filter)) {
-      ack.codes.push_back(reason_code::wildcard_subscriptions_not_supported);
+      job.ack.codes.push_back(reason_code::wildcard_subscriptions_not_supported);
+      ++job.next;
       continue;
     }
-    const bool exists = subs.count(e.filter) != 0;
-    if (!exists && m.max_subscriptions != 0 && subs.size() >= m.max_subscriptions) {
-      ack.codes.push_back(reason_code::quota_exceeded);
+    const bool exists = session_->subscriptions().count(filter) != 0;
+    if (!exists && m.max_subscriptions != 0 &&
+        session_->subscriptions().size() >= m.max_subscriptions) {
+      job.ack.codes.push_back(reason_code::quota_exceeded);
+      ++job.next;
       continue;
     }
-    if (worker_.owner().hooks().authorize(client_, access_action::subscribe, e.filter,
-                                          e.options.qos, false) == authz_outcome::deny) {
-      ack.codes.push_back(reason_code::not_authorized);
+    job.current = filter;
+    if (worker_.hooks().empty(ECP_HOOK_CLIENT_AUTHORIZE)) {
+      bool existed = false;
+      job.ack.codes.push_back(
+          static_cast<reason_code>(add_subscription(filter, e.options, sub_id, &existed)));
+      ++job.next;
       continue;
     }
-    subscription sub;
-    sub.group = parsed->group;
-    sub.filter = parsed->filter;
-    sub.opts = e.options;
-    sub.opts.qos = std::min(e.options.qos, m.max_qos_allowed);
-    sub.subscription_id = sub_id;
-    subs[e.filter] = sub;
-    route r;
-    r.who = subscriber_ref{worker_.index(), session_->id()};
-    r.opts = sub.opts;
-    r.subscription_id = sub_id;
-    worker_.add_route(sub.filter, sub.group, r);
-    if (!exists) {
-      worker_.stats().add(worker_.stats().subscriptions);
-      if (sub.shared()) worker_.stats().add(worker_.stats().shared_subscriptions);
-    }
-    ack.codes.push_back(static_cast<reason_code>(sub.opts.qos));
-    worker_.log().debug("subscribed client={} filter={} qos={} new={}", client_.client_id, e.filter,
-                        sub.opts.qos, !exists);
-    // Shared subscriptions get no retained messages (as EMQX); retain handling 1 sends
-    // them only for a new subscription, 2 never [MQTT-3.3.1-10] [MQTT-3.3.1-11].
-    const auto rh = sub.opts.retain_handling;
-    if (!sub.shared() && (rh == 0 || (rh == 1 && !exists))) retained.push_back({sub.filter, sub});
+    auto frame = new_frame(ECP_HOOK_CLIENT_AUTHORIZE);
+    frame->topic = filter;
+    frame->event.topic = frame->topic.c_str();
+    frame->event.qos = e.options.qos;
+    frame->event.action = ECP_ACTION_SUBSCRIBE;
+    run_access_hook(std::move(frame), [this, sub_id](const plugin::chain_result& r) {
+      if (state_ == state::closed || !pending_subscribe_) return;
+      auto& j = *pending_subscribe_;
+      const auto& entry = j.packet.entries[j.next];
+      if (r.result == ECP_HOOK_STOP && r.reply.code != ECP_OK) {
+        j.ack.codes.push_back(reason_code::not_authorized);
+      } else {
+        bool existed = false;
+        j.ack.codes.push_back(
+            static_cast<reason_code>(add_subscription(j.current, entry.options, sub_id, &existed)));
+      }
+      ++j.next;
+      continue_subscribe();
+    });
+    return;  // continue_subscribe goes on from the answer (it may already have)
   }
-  mqtt::encode_suback(ack, version_, conn_->output());
+  finish_subscribe();
+}
+
+std::uint8_t channel::add_subscription(const std::string& raw,
+                                       const mqtt::subscription_options& opts, std::uint32_t sub_id,
+                                       bool* existed) {
+  const auto& m = worker_.cfg().mqtt;
+  auto parsed = mqtt::parse_filter(raw);
+  auto& subs = session_->subscriptions();
+  *existed = subs.count(raw) != 0;
+  subscription sub;
+  sub.group = parsed->group;
+  sub.filter = parsed->filter;
+  sub.opts = opts;
+  sub.opts.qos = std::min(opts.qos, m.max_qos_allowed);
+  sub.subscription_id = sub_id;
+  subs[raw] = sub;
+  route r;
+  r.who = subscriber_ref{worker_.index(), session_->id()};
+  r.opts = sub.opts;
+  r.subscription_id = sub_id;
+  worker_.add_route(sub.filter, sub.group, r);
+  if (!*existed) {
+    worker_.stats().add(worker_.stats().subscriptions);
+    if (sub.shared()) worker_.stats().add(worker_.stats().shared_subscriptions);
+  }
+  worker_.log().debug("subscribed client={} filter={} qos={} new={}", client_.client_id, raw,
+                      sub.opts.qos, !*existed);
+  // Shared subscriptions get no retained messages (as EMQX); retain handling 1 sends
+  // them only for a new subscription, 2 never [MQTT-3.3.1-10] [MQTT-3.3.1-11].
+  const auto rh = sub.opts.retain_handling;
+  if (!sub.shared() && (rh == 0 || (rh == 1 && !*existed))) {
+    if (pending_subscribe_) {
+      pending_subscribe_->retained.emplace_back(sub.filter, sub);
+    } else {
+      deliver_retained(sub.filter, sub);
+    }
+  }
+  if (!worker_.hooks().empty(ECP_HOOK_SESSION_SUBSCRIBED)) {
+    auto frame = new_frame(ECP_HOOK_SESSION_SUBSCRIBED);
+    frame->topic = raw;
+    frame->event.topic = frame->topic.c_str();
+    frame->event.qos = sub.opts.qos;
+    plugin::notify(worker_.hooks(), ECP_HOOK_SESSION_SUBSCRIBED, frame->event);
+  }
+  return sub.opts.qos;
+}
+
+void channel::finish_subscribe() {
+  auto job = std::move(*pending_subscribe_);
+  pending_subscribe_.reset();
+  mqtt::encode_suback(job.ack, version_, conn_->output());
   worker_.stats().add(worker_.stats().packets_sent);
   wrote();
-  for (const auto& job : retained)
-    deliver_retained(job.filter, job.sub);
+  for (const auto& [filter, sub] : job.retained)
+    deliver_retained(filter, sub);
+}
+
+void channel::subscribe_on_behalf(const std::string& filter,
+                                  const mqtt::subscription_options& opts) {
+  if (state_ != state::connected || session_ == nullptr) return;
+  bool existed = false;
+  add_subscription(filter, opts, 0, &existed);
 }
 
 void channel::deliver_retained(const std::string& filter, const subscription& sub) {
@@ -103,8 +192,16 @@ void channel::handle_unsubscribe(const mqtt::unsubscribe_packet& u) {
   mqtt::unsuback_packet ack;
   ack.packet_id = u.packet_id;
   auto& subs = session_->subscriptions();
-  for (const auto& f : u.filters) {
-    auto it = subs.find(f);
+  for (std::string filter : u.filters) {
+    if (!worker_.hooks().empty(ECP_HOOK_CLIENT_UNSUBSCRIBE)) {
+      auto frame = new_frame(ECP_HOOK_CLIENT_UNSUBSCRIBE);
+      frame->topic = filter;
+      frame->event.topic = frame->topic.c_str();
+      plugin::run_chain(*worker_.hooks().shared_chain(ECP_HOOK_CLIENT_UNSUBSCRIBE), 0,
+                        frame->event);
+      if (frame->rewritten) filter = *frame->rewritten;
+    }
+    auto it = subs.find(filter);
     if (it == subs.end()) {
       ack.codes.push_back(reason_code::no_subscription_existed);
       continue;
@@ -115,6 +212,12 @@ void channel::handle_unsubscribe(const mqtt::unsubscribe_packet& u) {
     if (it->second.shared()) worker_.stats().sub(worker_.stats().shared_subscriptions);
     subs.erase(it);
     ack.codes.push_back(reason_code::success);
+    if (!worker_.hooks().empty(ECP_HOOK_SESSION_UNSUBSCRIBED)) {
+      auto frame = new_frame(ECP_HOOK_SESSION_UNSUBSCRIBED);
+      frame->topic = filter;
+      frame->event.topic = frame->topic.c_str();
+      plugin::notify(worker_.hooks(), ECP_HOOK_SESSION_UNSUBSCRIBED, frame->event);
+    }
   }
   mqtt::encode_unsuback(ack, version_, conn_->output());
   worker_.stats().add(worker_.stats().packets_sent);

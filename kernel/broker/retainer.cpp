@@ -7,7 +7,7 @@
 
 namespace emqx_cpp::broker {
 
-retainer::store_result retainer::store(const message_ptr& m) {
+retained_store::store_result retainer::store(const message_ptr& m) {
   if (!cfg_.enable) return store_result::disabled;
   std::unique_lock lock(mutex_);
   if (m->payload.empty()) {

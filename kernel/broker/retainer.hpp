@@ -19,19 +19,29 @@
 
 namespace emqx_cpp::broker {
 
-class retainer {
+// Where retained messages live. The broker uses the in-memory retainer below unless a
+// plugin provides a store (ECP_PROVIDER_RETAINED_STORE).
+class retained_store {
+ public:
+  enum class store_result { stored, cleared, refused_too_large, refused_full, disabled };
+
+  virtual ~retained_store() = default;
+  // Stores `m` as the retained message of its topic; an empty payload clears it.
+  virtual store_result store(const message_ptr& m) = 0;
+  // Retained messages matching `filter` that have not expired.
+  virtual std::vector<message_ptr> match(std::string_view filter,
+                                         steady_clock::time_point now) const = 0;
+  virtual std::size_t size() const = 0;
+};
+
+class retainer final : public retained_store {
  public:
   explicit retainer(const config::retainer_config& cfg) : cfg_(cfg) {}
 
-  enum class store_result { stored, cleared, refused_too_large, refused_full, disabled };
-
-  // Stores `m` as the retained message of its topic; an empty payload clears it.
-  store_result store(const message_ptr& m);
-
-  // Retained messages matching `filter` that have not expired.
-  std::vector<message_ptr> match(std::string_view filter, steady_clock::time_point now) const;
-
-  std::size_t size() const;
+  store_result store(const message_ptr& m) override;
+  std::vector<message_ptr> match(std::string_view filter,
+                                 steady_clock::time_point now) const override;
+  std::size_t size() const override;
   // Removes expired messages; returns how many.
   std::size_t sweep(steady_clock::time_point now);
 

@@ -96,18 +96,20 @@ void session::drain(outbound* out, steady_clock::time_point now, delivery_stats&
 }
 
 bool session::on_puback(std::uint16_t packet_id, outbound* out, steady_clock::time_point now,
-                        delivery_stats& stats) {
+                        delivery_stats& stats, message_ptr* acked) {
   auto it = find_inflight(packet_id);
   if (it == inflight_.end() || it->state != wait::puback) return false;
+  if (acked != nullptr) *acked = std::move(it->d.msg);
   inflight_.erase(it);
   drain(out, now, stats);
   return true;
 }
 
 bool session::on_pubrec(std::uint16_t packet_id, bool refused, outbound* out,
-                        steady_clock::time_point now, delivery_stats& stats) {
+                        steady_clock::time_point now, delivery_stats& stats, message_ptr* acked) {
   auto it = find_inflight(packet_id);
   if (it == inflight_.end() || it->state == wait::puback) return false;
+  if (acked != nullptr && it->state == wait::pubrec) *acked = it->d.msg;
   if (refused) {
     // A PUBREC with an error reason code ends the exchange: no PUBREL follows.
     inflight_.erase(it);

@@ -87,11 +87,12 @@ class session {
   void deliver(delivery d, outbound* out, steady_clock::time_point now, delivery_stats& stats);
 
   // Acknowledgements from the client. They return false for an unknown packet id.
+  // `acked` receives the message the client acknowledged (for message.acked).
   bool on_puback(std::uint16_t packet_id, outbound* out, steady_clock::time_point now,
-                 delivery_stats& stats);
+                 delivery_stats& stats, message_ptr* acked = nullptr);
   // `refused`: the PUBREC carried an error reason code (v5), which ends the exchange.
   bool on_pubrec(std::uint16_t packet_id, bool refused, outbound* out, steady_clock::time_point now,
-                 delivery_stats& stats);
+                 delivery_stats& stats, message_ptr* acked = nullptr);
   bool on_pubcomp(std::uint16_t packet_id, outbound* out, steady_clock::time_point now,
                   delivery_stats& stats);
 

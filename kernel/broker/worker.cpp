@@ -5,7 +5,9 @@
 
 #include "broker/broker.hpp"
 #include "broker/channel.hpp"
+#include "broker/plugin_bridge.hpp"
 #include "broker/shared_dispatch.hpp"
+#include "plugin/hook_runner.hpp"
 
 namespace emqx_cpp::broker {
 
@@ -14,6 +16,7 @@ worker::worker(broker& owner, std::uint16_t index, std::size_t worker_count)
       index_(index),
       log_(runtime::logger_for("broker")),
       rng_(std::random_device{}() ^ (std::uint64_t{index} << 32)),
+      hooks_(owner.hook_registry()),
       outbox_(worker_count) {
   flush_ev_ = event_new(loop_.base(), -1, 0, &worker::on_flush_event, this);
   event_priority_set(flush_ev_, runtime::event_loop::end_of_iteration_priority);
@@ -53,9 +56,15 @@ void worker::close_listeners() {
   listeners_.clear();
 }
 
+channel* worker::channel_by_id(std::uint64_t id) {
+  auto it = channel_ids_.find(id);
+  return it == channel_ids_.end() ? nullptr : it->second;
+}
+
 void worker::accept(net::accepted_socket s, std::size_t listener) {
   auto ch = std::make_unique<channel>(*this, s.fd, std::move(s.peer), listener);
   channel* raw = ch.get();
+  channel_ids_.emplace(raw->id(), raw);
   channels_.emplace(raw, std::move(ch));
   raw->start();
   request_flush();
@@ -64,6 +73,7 @@ void worker::accept(net::accepted_socket s, std::size_t listener) {
 void worker::adopt(handover h) {
   auto ch = std::make_unique<channel>(*this, h.fd, std::move(h.peer), h.listener, h.unparsed);
   channel* raw = ch.get();
+  channel_ids_.emplace(raw->id(), raw);
   channels_.emplace(raw, std::move(ch));
   raw->start_handed_over(std::move(h.connect), h.over_limit, h.assigned_id);
   request_flush();
@@ -72,6 +82,7 @@ void worker::adopt(handover h) {
 void worker::retire(channel* ch) {
   auto it = channels_.find(ch);
   if (it == channels_.end()) return;
+  channel_ids_.erase(ch->id());
   retired_.push_back(std::move(it->second));
   channels_.erase(it);
   request_flush();
@@ -175,6 +186,7 @@ worker::session_slot& worker::create_session(const std::string& client_id,
   slot.s = std::make_unique<session>(id, client_id, limits);
   session_ids_[id] = client_id;
   stats_.add(stats_.sessions);
+  notify_session(ECP_HOOK_SESSION_CREATED, *slot.s);
   return slot;
 }
 
@@ -195,6 +207,9 @@ void worker::end_session(const std::string& client_id, const char* why) {
     if (sub.shared()) stats_.sub(stats_.shared_subscriptions);
   }
   redispatch_shared(s);
+  notify_session(std::string_view(why) == "discarded" ? ECP_HOOK_SESSION_DISCARDED
+                                                      : ECP_HOOK_SESSION_TERMINATED,
+                 s);
   log_->debug("session_terminated client={} reason={}", client_id, why);
   session_ids_.erase(s.id());
   sessions_.erase(it);
@@ -256,9 +271,49 @@ void worker::publish_will(const session& s, const mqtt::will_message& will) {
   if (props != mqtt::properties{})
     msg->props = std::make_shared<const mqtt::properties>(std::move(props));
   log_->debug("will_published client={} topic={}", s.client_id(), will.topic);
+  client_info who;
+  who.client_id = s.client_id();
+  if (!s.username.empty()) who.username = s.username;
+  if (!run_publish_hooks(*msg, &who)) return;
   if (msg->retain) owner_.retained().store(msg);
   publish(msg);
   request_flush();
+}
+
+void worker::publish_from_host(const std::shared_ptr<message>& m) {
+  if (!run_publish_hooks(*m, nullptr)) return;
+  if (m->retain) owner_.retained().store(m);
+  publish(m);
+  request_flush();
+}
+
+bool worker::run_publish_hooks(message& m, const client_info* publisher) {
+  if (hooks_.empty(ECP_HOOK_MESSAGE_PUBLISH)) return true;
+  event_frame frame;
+  init_event(frame, ECP_HOOK_MESSAGE_PUBLISH);
+  if (publisher != nullptr) describe_client(*publisher, true, 0, frame);
+  ecp_message handle{&m, true};
+  frame.event.message = &handle;
+  const auto chain = hooks_.shared_chain(ECP_HOOK_MESSAGE_PUBLISH);
+  const auto r = plugin::run_chain(*chain, 0, frame.event);
+  if (r.result == ECP_HOOK_STOP && r.reply.code != ECP_OK) {
+    log_->debug("message_dropped_by_hook topic={} plugin={}", m.topic,
+                r.entry != nullptr && r.entry->owner ? r.entry->owner->owner_name() : "kernel");
+    return false;
+  }
+  return true;
+}
+
+void worker::notify_session(ecp_hook_point hook, const session& s, int reason) {
+  if (hooks_.empty(hook)) return;
+  client_info who;
+  who.client_id = s.client_id();
+  if (!s.username.empty()) who.username = s.username;
+  event_frame frame;
+  init_event(frame, hook);
+  describe_client(who, false, 0, frame);
+  frame.event.reason = reason;
+  plugin::notify(hooks_, hook, frame.event);
 }
 
 std::size_t worker::publish(const message_ptr& m,
@@ -281,6 +336,14 @@ std::size_t worker::publish(const message_ptr& m,
         });
   }
   const std::size_t matched = hits.size();
+  if (matched == 0 && !hooks_.empty(ECP_HOOK_MESSAGE_DROPPED)) {
+    event_frame frame;
+    init_event(frame, ECP_HOOK_MESSAGE_DROPPED);
+    ecp_message handle{const_cast<message*>(m.get()), false};
+    frame.event.message = &handle;
+    frame.event.reason = static_cast<int>(mqtt::reason_code::no_matching_subscribers);
+    plugin::notify(hooks_, ECP_HOOK_MESSAGE_DROPPED, frame.event);
+  }
   if (before_delivery) before_delivery(matched);
   for (auto& h : hits)
     dispatch(h.r, m, std::move(h.share));

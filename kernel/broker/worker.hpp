@@ -25,7 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "broker/hooks.hpp"
+#include "broker/client_info.hpp"
 #include "broker/message.hpp"
 #include "broker/router.hpp"
 #include "broker/session.hpp"
@@ -33,6 +33,7 @@
 #include "mqtt/packets.hpp"
 #include "net/tcp_connection.hpp"
 #include "net/tcp_listener.hpp"
+#include "plugin/hook_registry.hpp"
 #include "runtime/event_loop.hpp"
 #include "runtime/log.hpp"
 
@@ -126,6 +127,10 @@ class worker {
   std::size_t channel_count() const { return channels_.size(); }
 
   void adopt(handover h);
+  // The channel with this id, if it is still open (async hook answers find theirs).
+  channel* channel_by_id(std::uint64_t id);
+  std::uint64_t new_channel_id() { return next_channel_++; }
+  plugin::hook_cache& hooks() { return hooks_; }
   // A closed channel; it is destroyed at the end of the loop iteration.
   void retire(channel* ch);
   // A channel with output to write at the end of this iteration.
@@ -164,6 +169,13 @@ class worker {
   std::uint64_t new_session_id();
 
   void publish_will(const session& s, const mqtt::will_message& will);
+  // A message from the broker itself or a plugin: message.publish hooks, the retained
+  // store, then routing.
+  void publish_from_host(const std::shared_ptr<message>& m);
+  // Runs message.publish on a message not yet shared; false if a hook dropped it.
+  bool run_publish_hooks(message& m, const client_info* publisher);
+  // session.* notifications for a session on this worker.
+  void notify_session(ecp_hook_point hook, const session& s, int reason = 0);
 
  private:
   static void on_flush_event(int fd, short what, void* self);
@@ -181,6 +193,9 @@ class worker {
   std::mt19937_64 rng_;
   std::vector<std::unique_ptr<net::tcp_listener>> listeners_;
   std::unordered_map<channel*, std::unique_ptr<channel>> channels_;
+  std::unordered_map<std::uint64_t, channel*> channel_ids_;
+  std::uint64_t next_channel_ = 1;
+  plugin::hook_cache hooks_;
   std::vector<std::unique_ptr<channel>> retired_;
   std::vector<channel*> dirty_;
   struct lingering {

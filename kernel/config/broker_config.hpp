@@ -102,6 +102,7 @@ struct node_config {
 struct plugins_config {
   std::vector<std::string> enabled;
   std::string search_path = "plugins";
+  std::uint64_t hook_timeout_ms = 5000;  // how long an asynchronous hook may take
   std::vector<std::pair<std::string, std::string>> tables;  // name -> TOML text, in file order
 };
 

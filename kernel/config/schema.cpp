@@ -391,8 +391,15 @@ constexpr key_spec key_table[] = {
     {.path = "plugins.search_path",
      .type = kind::string,
      .default_text = R"("plugins")",
-     .meaning = "folder the plugin shared objects are loaded from",
+     .meaning = "folders (':'-separated) holding <name>.so and <name>.plugin.toml",
      .global = at<&B::plugins, &plugins_config::search_path>()},
+    {.path = "plugins.hook_timeout",
+     .type = kind::duration,
+     .default_text = R"("5s")",
+     .meaning = "how long client.authenticate/authorize may wait for a plugin's asynchronous "
+                "answer; then the plugin counts as ignoring the request",
+     .min = 1,
+     .global = at<&B::plugins, &plugins_config::hook_timeout_ms>()},
 };
 
 }  // namespace

@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// What `emqx-cpp ctl` can ask a running node, and how the node answers: the requests
+// the control socket accepts, mapped onto the plugin manager.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "plugin/plugin_manager.hpp"
+
+namespace emqx_cpp::app {
+
+// Handles one request line ("plugins list", "plugins reload topic_rewrite" ...).
+void handle_ctl_request(plugin::plugin_manager& plugins, const std::string& request,
+                        const std::function<void(const std::string&)>& reply);
+
+}  // namespace emqx_cpp::app

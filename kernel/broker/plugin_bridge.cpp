@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "broker/plugin_bridge.hpp"
+
+#include <chrono>
+#include <cstring>
+
+#include "mqtt/codec.hpp"
+#include "mqtt/property_codec.hpp"
+#include "mqtt/topic.hpp"
+
+namespace emqx_cpp::broker {
+
+void init_event(event_frame& frame, ecp_hook_point hook) {
+  frame.event.size = sizeof(ecp_event);
+  frame.event.hook = hook;
+}
+
+void describe_client(const client_info& c, bool clean_start, std::uint16_t keepalive,
+                     event_frame& frame) {
+  frame.client.size = sizeof(ecp_client_info);
+  frame.client.client_id = c.client_id.c_str();
+  frame.client.username = c.username ? c.username->c_str() : nullptr;
+  frame.client.peer = c.peer.c_str();
+  frame.client.listener = c.listener.c_str();
+  frame.client.protocol_version = static_cast<std::uint8_t>(c.version);
+  frame.client.is_superuser = c.is_superuser ? 1 : 0;
+  frame.client.clean_start = clean_start ? 1 : 0;
+  frame.client.keepalive = keepalive;
+  frame.event.client = &frame.client;
+}
+
+namespace {
+const char* message_topic(const ecp_message* m, std::size_t* len) {
+  if (len != nullptr) *len = m->msg->topic.size();
+  return m->msg->topic.c_str();
+}
+
+const void* message_payload(const ecp_message* m, std::size_t* len) {
+  if (len != nullptr) *len = m->msg->payload.size();
+  return m->msg->payload.data();
+}
+
+std::uint8_t message_qos(const ecp_message* m) {
+  return m->msg->qos;
+}
+std::uint8_t message_retain(const ecp_message* m) {
+  return m->msg->retain ? 1 : 0;
+}
+const char* message_publisher(const ecp_message* m) {
+  return m->msg->publisher.c_str();
+}
+
+ecp_status message_set_topic(ecp_message* m, const char* topic, std::size_t len) {
+  if (!m->writable) return ECP_ERR_WRONG_STATE;
+  if (topic == nullptr) return ECP_ERR_INVALID_ARGUMENT;
+  const std::string_view t(topic, len);
+  if (!mqtt::valid_topic_name(t) || !mqtt::valid_utf8(t)) return ECP_ERR_INVALID_ARGUMENT;
+  m->msg->topic.assign(t);
+  return ECP_OK;
+}
+
+ecp_status message_set_payload(ecp_message* m, const void* payload, std::size_t len) {
+  if (!m->writable) return ECP_ERR_WRONG_STATE;
+  if (payload == nullptr && len != 0) return ECP_ERR_INVALID_ARGUMENT;
+  m->msg->payload.assign(static_cast<const char*>(payload), len);
+  return ECP_OK;
+}
+
+ecp_status message_set_qos(ecp_message* m, std::uint8_t qos) {
+  if (!m->writable) return ECP_ERR_WRONG_STATE;
+  if (qos > 2) return ECP_ERR_INVALID_ARGUMENT;
+  m->msg->qos = qos;
+  return ECP_OK;
+}
+
+ecp_status message_set_retain(ecp_message* m, std::uint8_t retain) {
+  if (!m->writable) return ECP_ERR_WRONG_STATE;
+  m->msg->retain = retain != 0;
+  return ECP_OK;
+}
+
+ecp_status message_add_user_property(ecp_message* m, const char* key, const char* value) {
+  if (!m->writable) return ECP_ERR_WRONG_STATE;
+  if (key == nullptr || value == nullptr || !mqtt::valid_utf8(key) || !mqtt::valid_utf8(value))
+    return ECP_ERR_INVALID_ARGUMENT;
+  auto props = m->msg->props ? std::make_shared<mqtt::properties>(*m->msg->props)
+                             : std::make_shared<mqtt::properties>();
+  props->user.emplace_back(key, value);
+  m->msg->props = std::move(props);
+  return ECP_OK;
+}
+
+ecp_status event_set_topic(const ecp_event* event, const char* topic) {
+  if (event == nullptr || topic == nullptr) return ECP_ERR_INVALID_ARGUMENT;
+  if (event->hook != ECP_HOOK_CLIENT_SUBSCRIBE && event->hook != ECP_HOOK_CLIENT_UNSUBSCRIBE)
+    return ECP_ERR_WRONG_STATE;
+  // The event is the first member of the frame the broker built around it.
+  auto* frame = reinterpret_cast<event_frame*>(const_cast<ecp_event*>(event));
+  if (!mqtt::valid_utf8(topic)) return ECP_ERR_INVALID_ARGUMENT;
+  frame->rewritten = std::string(topic);
+  return ECP_OK;
+}
+
+std::uint64_t to_wall_ms(steady_clock::time_point t) {
+  if (t == steady_clock::time_point{}) return 0;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(t - steady_clock::now());
+  return wall_clock_ms() + static_cast<std::uint64_t>(std::max<std::int64_t>(1, left.count()));
+}
+
+struct match_ctx {
+  std::vector<message_ptr>* out;
+};
+
+int collect_match(void* ctx, const ecp_retained_message* r) {
+  auto* c = static_cast<match_ctx*>(ctx);
+  auto m = std::make_shared<message>();
+  m->topic.assign(r->topic, r->topic_len);
+  m->payload.assign(static_cast<const char*>(r->payload), r->payload_len);
+  m->qos = r->qos;
+  m->retain = true;
+  if (r->expires_at_ms != 0) {
+    const auto now = wall_clock_ms();
+    const auto left = r->expires_at_ms > now ? r->expires_at_ms - now : 0;
+    m->expires_at = steady_clock::now() + std::chrono::milliseconds(left);
+  }
+  if (r->properties != nullptr && r->properties_len != 0) {
+    // Stored as a property block body; decode it with a length prefix in front.
+    mqtt::bytes block;
+    mqtt::put_varint(block, static_cast<std::uint32_t>(r->properties_len));
+    block.append(static_cast<const char*>(r->properties), r->properties_len);
+    mqtt::wire_reader reader(
+        std::span(reinterpret_cast<const std::uint8_t*>(block.data()), block.size()));
+    auto props = std::make_shared<mqtt::properties>();
+    if (mqtt::decode_properties(reader, mqtt::property_context::publish, false, *props))
+      m->props = std::move(props);
+  }
+  c->out->push_back(std::move(m));
+  return 0;
+}
+}  // namespace
+
+void install_plugin_message_api(ecp_host_api& api) {
+  api.api_message_topic = message_topic;
+  api.api_message_payload = message_payload;
+  api.api_message_qos = message_qos;
+  api.api_message_retain = message_retain;
+  api.api_message_publisher = message_publisher;
+  api.api_message_set_topic = message_set_topic;
+  api.api_message_set_payload = message_set_payload;
+  api.api_message_set_qos = message_set_qos;
+  api.api_message_set_retain = message_set_retain;
+  api.api_message_add_user_property = message_add_user_property;
+  api.api_event_set_topic = event_set_topic;
+}
+
+retained_store::store_result plugin_retained_store::store(const message_ptr& m) {
+  if (m->payload.empty()) {
+    vtable_->on_delete(state_, m->topic.data(), m->topic.size());
+    return store_result::cleared;
+  }
+  mqtt::bytes props;
+  if (m->props) mqtt::encode_property_body(*m->props, props);
+  ecp_retained_message r{};
+  r.size = sizeof(r);
+  r.topic = m->topic.data();
+  r.topic_len = m->topic.size();
+  r.payload = m->payload.data();
+  r.payload_len = m->payload.size();
+  r.qos = m->qos;
+  r.expires_at_ms = to_wall_ms(m->expires_at);
+  r.properties = props.empty() ? nullptr : props.data();
+  r.properties_len = props.size();
+  return vtable_->on_store(state_, &r) == ECP_OK ? store_result::stored
+                                                 : store_result::refused_full;
+}
+
+std::vector<message_ptr> plugin_retained_store::match(std::string_view filter,
+                                                      steady_clock::time_point /*now*/) const {
+  std::vector<message_ptr> out;
+  match_ctx ctx{&out};
+  vtable_->on_match(state_, filter.data(), filter.size(), wall_clock_ms(), collect_match, &ctx);
+  return out;
+}
+
+std::size_t plugin_retained_store::size() const {
+  return static_cast<std::size_t>(vtable_->on_count(state_));
+}
+
+}  // namespace emqx_cpp::broker

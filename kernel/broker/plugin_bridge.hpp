@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Where broker objects meet the plugin ABI: the ecp_message a message.* hook sees, the
+// event frame behind every ecp_event (so a hook can rewrite a topic filter), the
+// client description hooks get, and the retained store a plugin can provide.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/client_info.hpp"
+#include "broker/message.hpp"
+#include "broker/retainer.hpp"
+#include "emqx_cpp/plugin.h"
+
+// The ABI's opaque message: a broker message, writable only in message.publish.
+struct ecp_message {
+  emqx_cpp::broker::message* msg;
+  bool writable;
+};
+
+namespace emqx_cpp::broker {
+
+// An ecp_event with the broker's side of it. The event is the first member, so the
+// pointer a plugin is given leads back here.
+struct event_frame {
+  ecp_event event{};
+  ecp_client_info client{};
+  std::string topic;                     // owned copy behind event.topic
+  std::optional<std::string> rewritten;  // set by api_event_set_topic
+};
+
+// Fills the client part of `frame` from `c` (strings point into `c`, which must outlive
+// the hook call).
+void describe_client(const client_info& c, bool clean_start, std::uint16_t keepalive,
+                     event_frame& frame);
+void init_event(event_frame& frame, ecp_hook_point hook);
+
+// Fills the message and event members of the host API table.
+void install_plugin_message_api(ecp_host_api& api);
+
+// A retained store served by a plugin's ECP_PROVIDER_RETAINED_STORE vtable.
+class plugin_retained_store final : public retained_store {
+ public:
+  plugin_retained_store(const ecp_retained_store_provider* vtable, void* state)
+      : vtable_(vtable), state_(state) {}
+
+  store_result store(const message_ptr& m) override;
+  std::vector<message_ptr> match(std::string_view filter,
+                                 steady_clock::time_point now) const override;
+  std::size_t size() const override;
+
+ private:
+  const ecp_retained_store_provider* vtable_;
+  void* state_;
+};
+
+}  // namespace emqx_cpp::broker

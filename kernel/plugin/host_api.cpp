@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The broker's side of ecp_host_api: plain functions that turn the C calls into calls
+// on the plugin instance, the hook registry and the broker services. Nothing here may
+// throw across the boundary; bad arguments come back as ECP_ERR_INVALID_ARGUMENT.
+#include "plugin/host_api.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "plugin/plugin_instance.hpp"
+
+namespace emqx_cpp::plugin {
+
+namespace {
+plugin_instance* of(ecp_plugin* self) {
+  return self == nullptr ? nullptr : self->instance;
+}
+
+runtime::metric_labels parse_labels(const char* labels) {
+  runtime::metric_labels out;
+  if (labels == nullptr) return out;
+  std::string_view rest(labels);
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const auto pair = rest.substr(0, comma);
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos)
+      out.emplace_back(std::string(pair.substr(0, eq)), std::string(pair.substr(eq + 1)));
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+std::string metric_name(plugin_instance& p, const char* name) {
+  return fmt::format("emqx_cpp_plugin_{}_{}", p.info().name, name);
+}
+
+void api_log(ecp_plugin* self, ecp_log_level level, const char* message) {
+  auto* p = of(self);
+  if (p == nullptr || message == nullptr) return;
+  const auto lvl = level >= ECP_LOG_ERROR     ? spdlog::level::err
+                   : level == ECP_LOG_WARNING ? spdlog::level::warn
+                   : level == ECP_LOG_INFO    ? spdlog::level::info
+                                              : spdlog::level::debug;
+  p->log().log(lvl, "[{}] {}", p->info().name, message);
+}
+
+void api_counter_add(ecp_plugin* self, const char* name, const char* labels, std::uint64_t n) {
+  auto* p = of(self);
+  if (p == nullptr || name == nullptr) return;
+  p->ctx().services.metrics().counter(metric_name(*p, name), parse_labels(labels)).inc(n);
+}
+
+void api_gauge_set(ecp_plugin* self, const char* name, const char* labels, std::int64_t value) {
+  auto* p = of(self);
+  if (p == nullptr || name == nullptr) return;
+  p->ctx().services.metrics().gauge(metric_name(*p, name), parse_labels(labels)).set(value);
+}
+
+void api_histogram_observe(ecp_plugin* self, const char* name, const char* labels, double value) {
+  auto* p = of(self);
+  if (p == nullptr || name == nullptr) return;
+  static const std::vector<double> bounds = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10};
+  p->ctx()
+      .services.metrics()
+      .histogram(metric_name(*p, name), parse_labels(labels), bounds)
+      .observe(value);
+}
+
+std::uint64_t api_register_hook(ecp_plugin* self, ecp_hook_point hook, std::int32_t priority,
+                                ecp_on_hook callback, void* user_data) {
+  auto* p = of(self);
+  if (p == nullptr) return 0;
+  return p->register_hook(hook, priority, callback, user_data);
+}
+
+ecp_status api_unregister_hook(ecp_plugin* self, std::uint64_t id) {
+  auto* p = of(self);
+  return p == nullptr ? ECP_ERR_INVALID_ARGUMENT : p->unregister_hook(id);
+}
+
+ecp_status api_register_provider(ecp_plugin* self, ecp_provider_kind kind, const void* vtable,
+                                 void* provider_state) {
+  auto* p = of(self);
+  if (p == nullptr || vtable == nullptr) return ECP_ERR_INVALID_ARGUMENT;
+  return p->ctx().services.register_provider(p, kind, vtable, provider_state);
+}
+
+ecp_status api_publish(ecp_plugin* self, const char* topic, const void* payload,
+                       std::size_t payload_len, std::uint8_t qos, std::uint8_t retain) {
+  auto* p = of(self);
+  if (p == nullptr || topic == nullptr || (payload == nullptr && payload_len != 0) || qos > 2)
+    return ECP_ERR_INVALID_ARGUMENT;
+  return p->ctx().services.publish("plugin:" + p->info().name, topic,
+                                   std::string_view(static_cast<const char*>(payload), payload_len),
+                                   qos, retain != 0);
+}
+
+ecp_status api_kick(ecp_plugin* self, const char* client_id) {
+  auto* p = of(self);
+  if (p == nullptr || client_id == nullptr) return ECP_ERR_INVALID_ARGUMENT;
+  return p->ctx().services.kick(client_id);
+}
+
+ecp_status api_subscribe(ecp_plugin* self, const char* client_id, const char* filter,
+                         std::uint8_t qos, std::uint8_t no_local, std::uint8_t rap,
+                         std::uint8_t rh) {
+  auto* p = of(self);
+  if (p == nullptr || client_id == nullptr || filter == nullptr || qos > 2 || rh > 2)
+    return ECP_ERR_INVALID_ARGUMENT;
+  return p->ctx().services.subscribe(client_id, filter, qos, no_local != 0, rap != 0, rh);
+}
+
+std::uint64_t api_timer_start(ecp_plugin* self, std::uint64_t delay_ms, std::uint64_t repeat_ms,
+                              ecp_on_timer callback, void* arg) {
+  auto* p = of(self);
+  return p == nullptr ? 0 : p->start_timer(delay_ms, repeat_ms, callback, arg);
+}
+
+ecp_status api_timer_cancel(ecp_plugin* self, std::uint64_t id) {
+  auto* p = of(self);
+  return p == nullptr ? ECP_ERR_INVALID_ARGUMENT : p->cancel_timer(id);
+}
+
+ecp_status api_config_string(ecp_plugin* self, const char* path, const char** value,
+                             std::size_t* len) {
+  auto* p = of(self);
+  if (p == nullptr || path == nullptr || value == nullptr) return ECP_ERR_INVALID_ARGUMENT;
+  auto v = p->config().get_string(path);
+  if (!v) return ECP_ERR_NOT_FOUND;
+  *value = v->data();
+  if (len != nullptr) *len = v->size();
+  return ECP_OK;
+}
+
+ecp_status api_config_int(ecp_plugin* self, const char* path, std::int64_t* value) {
+  auto* p = of(self);
+  if (p == nullptr || path == nullptr || value == nullptr) return ECP_ERR_INVALID_ARGUMENT;
+  auto v = p->config().get_int(path);
+  if (!v) return ECP_ERR_NOT_FOUND;
+  *value = *v;
+  return ECP_OK;
+}
+
+ecp_status api_config_double(ecp_plugin* self, const char* path, double* value) {
+  auto* p = of(self);
+  if (p == nullptr || path == nullptr || value == nullptr) return ECP_ERR_INVALID_ARGUMENT;
+  auto v = p->config().get_double(path);
+  if (!v) return ECP_ERR_NOT_FOUND;
+  *value = *v;
+  return ECP_OK;
+}
+
+ecp_status api_config_bool(ecp_plugin* self, const char* path, int* value) {
+  auto* p = of(self);
+  if (p == nullptr || path == nullptr || value == nullptr) return ECP_ERR_INVALID_ARGUMENT;
+  auto v = p->config().get_bool(path);
+  if (!v) return ECP_ERR_NOT_FOUND;
+  *value = *v ? 1 : 0;
+  return ECP_OK;
+}
+
+ecp_status api_config_count(ecp_plugin* self, const char* path, std::size_t* count) {
+  auto* p = of(self);
+  if (p == nullptr || path == nullptr || count == nullptr) return ECP_ERR_INVALID_ARGUMENT;
+  auto v = p->config().count(path);
+  if (!v) return ECP_ERR_NOT_FOUND;
+  *count = *v;
+  return ECP_OK;
+}
+
+ecp_status api_complete(ecp_plugin* self, std::uint64_t token, ecp_hook_result result,
+                        const ecp_hook_reply* reply) {
+  auto* p = of(self);
+  if (p == nullptr || (result != ECP_HOOK_CONTINUE && result != ECP_HOOK_STOP))
+    return ECP_ERR_INVALID_ARGUMENT;
+  ecp_hook_reply r{sizeof(ecp_hook_reply), ECP_OK, 0};
+  if (reply != nullptr) {
+    r.code = reply->code;
+    if (ECP_HAS_MEMBER(ecp_hook_reply, reply, is_superuser)) r.is_superuser = reply->is_superuser;
+  }
+  return p->ctx().calls.complete(token, result, r);
+}
+
+thread_local client_snapshot client_info_buffer;
+
+ecp_status api_client_info(ecp_plugin* self, const char* client_id, ecp_client_info* info) {
+  auto* p = of(self);
+  if (p == nullptr || client_id == nullptr || info == nullptr || info->size < sizeof(std::uint32_t))
+    return ECP_ERR_INVALID_ARGUMENT;
+  auto snap = p->ctx().services.client_info(client_id);
+  if (!snap) return ECP_ERR_NOT_FOUND;
+  client_info_buffer = std::move(*snap);
+  const std::uint32_t size = std::min<std::uint32_t>(info->size, sizeof(ecp_client_info));
+  ecp_client_info full{};
+  full.size = size;
+  full.client_id = client_info_buffer.client_id.c_str();
+  full.username = client_info_buffer.username ? client_info_buffer.username->c_str() : nullptr;
+  full.peer = client_info_buffer.peer.c_str();
+  full.listener = client_info_buffer.listener.c_str();
+  full.protocol_version = client_info_buffer.protocol_version;
+  full.is_superuser = client_info_buffer.is_superuser ? 1 : 0;
+  full.clean_start = client_info_buffer.clean_start ? 1 : 0;
+  full.keepalive = client_info_buffer.keepalive;
+  std::memcpy(info, &full, size);  // a plugin built for an older minor gets a prefix
+  return ECP_OK;
+}
+}  // namespace
+
+ecp_host_api make_host_api() {
+  ecp_host_api api{};
+  api.size = sizeof(ecp_host_api);
+  api.abi = {ECP_ABI_MAJOR, ECP_ABI_MINOR};
+  api.api_log = api_log;
+  api.api_counter_add = api_counter_add;
+  api.api_gauge_set = api_gauge_set;
+  api.api_histogram_observe = api_histogram_observe;
+  api.api_register_hook = api_register_hook;
+  api.api_unregister_hook = api_unregister_hook;
+  api.api_register_provider = api_register_provider;
+  api.api_publish = api_publish;
+  api.api_kick = api_kick;
+  api.api_subscribe = api_subscribe;
+  api.api_timer_start = api_timer_start;
+  api.api_timer_cancel = api_timer_cancel;
+  api.api_config_string = api_config_string;
+  api.api_config_int = api_config_int;
+  api.api_config_double = api_config_double;
+  api.api_config_bool = api_config_bool;
+  api.api_config_count = api_config_count;
+  api.api_complete = api_complete;
+  api.api_client_info = api_client_info;
+  // Message and event accessors are the broker's (it owns those objects): see
+  // broker::install_plugin_message_api.
+  return api;
+}
+
+}  // namespace emqx_cpp::plugin

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// What the plugin host needs from the broker, as an interface: kernel/plugin knows the
+// plugin ABI and lifecycles, kernel/broker knows clients and messages, and neither
+// reaches into the other's internals.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "emqx_cpp/plugin.h"
+#include "runtime/metrics.hpp"
+
+namespace emqx_cpp::plugin {
+
+struct client_snapshot {
+  std::string client_id;
+  std::optional<std::string> username;
+  std::string peer;
+  std::string listener;
+  std::uint8_t protocol_version = 5;
+  bool is_superuser = false;
+  bool clean_start = true;
+  std::uint16_t keepalive = 0;
+};
+
+class host_services {
+ public:
+  virtual ~host_services() = default;
+
+  virtual ecp_status publish(std::string_view publisher, std::string_view topic,
+                             std::string_view payload, std::uint8_t qos, bool retain) = 0;
+  virtual ecp_status kick(const std::string& client_id) = 0;
+  virtual ecp_status subscribe(const std::string& client_id, const std::string& filter,
+                               std::uint8_t qos, bool no_local, bool retain_as_published,
+                               std::uint8_t retain_handling) = 0;
+  virtual std::optional<client_snapshot> client_info(const std::string& client_id) = 0;
+
+  // Providers replace the broker's in-memory defaults while their plugin is loaded.
+  virtual ecp_status register_provider(const void* owner, ecp_provider_kind kind,
+                                       const void* vtable, void* provider_state) = 0;
+  virtual void unregister_providers(const void* owner) = 0;
+
+  // Returns once every I/O worker has finished what it was running when called, so code
+  // removed from the hook chains is no longer executing anywhere.
+  virtual void quiesce() = 0;
+
+  virtual runtime::metrics_registry& metrics() = 0;
+};
+
+}  // namespace emqx_cpp::plugin

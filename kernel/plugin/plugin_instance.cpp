@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "plugin/plugin_instance.hpp"
+
+#include <dlfcn.h>
+#include <fmt/format.h>
+
+#include <cstddef>
+
+namespace emqx_cpp::plugin {
+
+namespace {
+// The ABI versions this broker speaks, newest first.
+constexpr ecp_abi_version offered_versions[] = {{ECP_ABI_MAJOR, ECP_ABI_MINOR}};
+
+bool descriptor_complete(const ecp_plugin_descriptor* d) {
+  return d->size >= offsetof(ecp_plugin_descriptor, on_destroy) + sizeof(d->on_destroy);
+}
+
+template <class F>
+ecp_status guarded(F&& f) {
+  // A C plugin cannot throw, but a careless C++ one could; it must not unwind into us.
+  try {
+    return f();
+  } catch (...) {
+    return ECP_ERR_CRASHED;
+  }
+}
+}  // namespace
+
+plugin_instance::plugin_instance(plugin_context& ctx, manifest m, plugin_config cfg)
+    : ctx_(ctx),
+      info_(std::move(m)),
+      config_(std::move(cfg)),
+      handle_{this},
+      log_(runtime::logger_for("plugin")) {}
+
+plugin_instance::~plugin_instance() {
+  teardown(started_);
+}
+
+result<void> plugin_instance::load() {
+  auto refuse = [&](const std::string& why) -> result<void> {
+    log_->error("plugin_load_failed plugin={} file={} reason=\"{}\"", info_.name,
+                info_.library_path, why);
+    teardown(false);
+    return make_error(fmt::format("plugin {}: {}", info_.name, why));
+  };
+  library_ = dlopen(info_.library_path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (library_ == nullptr) return refuse(std::string("cannot load: ") + dlerror());
+  auto* entry = reinterpret_cast<ecp_plugin_entry_fn>(dlsym(library_, ECP_PLUGIN_ENTRY_SYMBOL));
+  if (entry == nullptr)
+    return refuse(
+        fmt::format("no entry symbol {} (not an emqx-cpp plugin?)", ECP_PLUGIN_ENTRY_SYMBOL));
+  descriptor_ = entry(offered_versions, std::size(offered_versions));
+  if (descriptor_ == nullptr)
+    return refuse(fmt::format("refused every ABI version offered (broker speaks {}.{})",
+                              ECP_ABI_MAJOR, ECP_ABI_MINOR));
+  if (!descriptor_complete(descriptor_) || descriptor_->on_init == nullptr)
+    return refuse("descriptor too small or without on_init");
+  if (descriptor_->abi.major != ECP_ABI_MAJOR)
+    return refuse(fmt::format("plugin speaks ABI {}.{}, the broker {}.{}", descriptor_->abi.major,
+                              descriptor_->abi.minor, ECP_ABI_MAJOR, ECP_ABI_MINOR));
+  if (descriptor_->name == nullptr || info_.name != descriptor_->name)
+    return refuse(fmt::format("descriptor names plugin \"{}\", the manifest \"{}\"",
+                              descriptor_->name == nullptr ? "" : descriptor_->name, info_.name));
+  accepting_.store(true, std::memory_order_release);
+  const ecp_status init =
+      guarded([&] { return descriptor_->on_init(ctx_.api, &handle_, &state_); });
+  if (init != ECP_OK) return refuse(fmt::format("on_init failed with status {}", init));
+  initialized_ = true;
+  if (descriptor_->on_start != nullptr) {
+    const ecp_status st = guarded([&] { return descriptor_->on_start(state_); });
+    if (st != ECP_OK) return refuse(fmt::format("on_start failed with status {}", st));
+  }
+  started_ = true;
+  log_->info("plugin_loaded plugin={} version={} abi={}.{} file={} hooks={}", info_.name,
+             descriptor_->version == nullptr ? "" : descriptor_->version, descriptor_->abi.major,
+             descriptor_->abi.minor, info_.library_path, hook_count());
+  return {};
+}
+
+void plugin_instance::teardown(bool call_stop) {
+  accepting_.store(false, std::memory_order_release);
+  for (auto& [id, t] : timers_)
+    ctx_.control.cancel(t.loop_timer);
+  timers_.clear();
+  if (call_stop && started_ && descriptor_ != nullptr && descriptor_->on_stop != nullptr) {
+    const ecp_status st = guarded([&] { return descriptor_->on_stop(state_); });
+    if (st != ECP_OK) log_->warn("plugin_stop_failed plugin={} status={}", info_.name, st);
+  }
+  started_ = false;
+  const std::size_t hooks = ctx_.hooks.remove_owner(this);
+  {
+    std::lock_guard lock(hooks_mutex_);
+    hooks_.clear();
+  }
+  ctx_.services.unregister_providers(this);
+  if (hooks != 0 || initialized_) ctx_.services.quiesce();
+  if (initialized_ && descriptor_->on_destroy != nullptr) {
+    try {
+      descriptor_->on_destroy(state_);
+    } catch (...) {
+      log_->warn("plugin_destroy_failed plugin={}", info_.name);
+    }
+  }
+  initialized_ = false;
+  state_ = nullptr;
+  descriptor_ = nullptr;
+  if (library_ != nullptr) {
+    dlclose(library_);
+    library_ = nullptr;
+  }
+}
+
+void plugin_instance::shutdown() {
+  const bool was_started = started_;
+  teardown(was_started);
+  log_->info("plugin_unloaded plugin={}", info_.name);
+  notify_exit(runtime::exit_reason::shutdown());
+}
+
+void plugin_instance::kill() {
+  teardown(started_);
+}
+
+std::optional<bool> plugin_instance::probe_health() {
+  if (descriptor_ == nullptr || descriptor_->on_health == nullptr) return std::nullopt;
+  return guarded([&] { return descriptor_->on_health(state_); }) == ECP_OK;
+}
+
+void plugin_instance::hook_failed(ecp_hook_point hook, const char* why) {
+  log_->error("plugin_hook_failed plugin={} hook={} reason=\"{}\"", info_.name, hook_name(hook),
+              why);
+  if (crash_reported_.exchange(true)) return;
+  accepting_.store(false, std::memory_order_release);  // stop calling it right away
+  const std::string reason = fmt::format("{} hook failed: {}", hook_name(hook), why);
+  ctx_.control.post([self = weak_from_this(), reason] {
+    auto me = self.lock();
+    if (!me) return;
+    me->teardown(me->started_);
+    me->notify_exit(runtime::exit_reason::error(reason));
+  });
+}
+
+std::uint64_t plugin_instance::hook_count() const {
+  std::lock_guard lock(hooks_mutex_);
+  return hooks_.size();
+}
+
+std::uint64_t plugin_instance::register_hook(ecp_hook_point hook, std::int32_t priority,
+                                             ecp_on_hook cb, void* user_data) {
+  const std::uint64_t id = ctx_.hooks.add(hook, priority, cb, user_data, shared_from_this());
+  if (id != 0) {
+    std::lock_guard lock(hooks_mutex_);
+    hooks_.emplace(id, hook);
+  }
+  return id;
+}
+
+ecp_status plugin_instance::unregister_hook(std::uint64_t id) {
+  {
+    std::lock_guard lock(hooks_mutex_);
+    if (hooks_.erase(id) == 0) return ECP_ERR_NOT_FOUND;
+  }
+  ctx_.hooks.remove(id);
+  return ECP_OK;
+}
+
+std::uint64_t plugin_instance::start_timer(std::uint64_t delay_ms, std::uint64_t repeat_ms,
+                                           ecp_on_timer cb, void* arg) {
+  if (cb == nullptr) return 0;
+  const std::uint64_t id = next_timer_++;
+  timers_[id] = timer{0, repeat_ms, cb, arg};
+  arm_timer(id, delay_ms);
+  return id;
+}
+
+void plugin_instance::arm_timer(std::uint64_t id, std::uint64_t delay_ms) {
+  auto it = timers_.find(id);
+  if (it == timers_.end()) return;
+  it->second.loop_timer =
+      ctx_.control.schedule(std::chrono::milliseconds(delay_ms), [self = weak_from_this(), id] {
+        auto me = self.lock();
+        if (!me || !me->accepting()) return;
+        auto t = me->timers_.find(id);
+        if (t == me->timers_.end()) return;
+        const timer fired = t->second;
+        if (fired.repeat_ms == 0) {
+          me->timers_.erase(t);
+        } else {
+          me->arm_timer(id, fired.repeat_ms);
+        }
+        try {
+          fired.callback(fired.arg);
+        } catch (...) {
+          me->hook_failed(static_cast<ecp_hook_point>(0), "a timer callback threw");
+        }
+      });
+}
+
+ecp_status plugin_instance::cancel_timer(std::uint64_t id) {
+  auto it = timers_.find(id);
+  if (it == timers_.end()) return ECP_ERR_NOT_FOUND;
+  ctx_.control.cancel(it->second.loop_timer);
+  timers_.erase(it);
+  return ECP_OK;
+}
+
+}  // namespace emqx_cpp::plugin

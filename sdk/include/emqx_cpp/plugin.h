@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * emqx-cpp plugin ABI, version 1.0. This header is the whole contract between the
+ * broker and a plugin: plain C, standard headers only, so a plugin can be written in
+ * C, C++ or anything that speaks the C ABI, and built out of the broker's tree.
+ *
+ * Name families:
+ *   ecp_*            types and constants;
+ *   on_*             callbacks the plugin implements (in ecp_plugin_descriptor and hooks);
+ *   api_*            services the broker offers (members of ecp_host_api).
+ *
+ * Growth rules: every struct that crosses the boundary starts with its size; members
+ * are only ever appended, under an "added in 1.x" comment. A side built against an
+ * older minor version sees a smaller size and must not touch members past it (use
+ * ECP_HAS_MEMBER). A change that is not an append bumps the major version, and the
+ * broker refuses a plugin whose major version it does not speak.
+ *
+ * Threads: lifecycle callbacks and timers run on the broker's control thread. Hook
+ * callbacks run on I/O worker threads, possibly on several at once: they must be
+ * thread-safe and must not block (do slow work on your own threads and answer
+ * client.authenticate / client.authorize asynchronously). Every api_* function may be
+ * called from any thread unless its comment says otherwise.
+ *
+ * Ownership: pointers passed to a callback are valid only during that call unless a
+ * comment says otherwise; copy what you keep. Strings passed to api_* functions are
+ * copied by the broker before it returns. Strings the broker hands out with a length
+ * are not NUL-terminated unless stated.
+ */
+#ifndef EMQX_CPP_PLUGIN_H
+#define EMQX_CPP_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- versions ---------------------------------------------------------------- */
+
+#define ECP_ABI_MAJOR 1
+#define ECP_ABI_MINOR 0
+
+typedef struct ecp_abi_version {
+  uint16_t major;
+  uint16_t minor;
+} ecp_abi_version;
+
+/* True when a struct of reported size `size` contains `member`. */
+#define ECP_HAS_MEMBER(type, ptr, member) \
+  ((ptr)->size >= offsetof(type, member) + sizeof(((type*)0)->member))
+
+/* ---- status codes -------------------------------------------------------------- */
+
+/* One set of codes for everything. Values from 0x80 are the MQTT 5 reason codes, so an
+ * authenticator can answer "banned" (0x8A) and the client sees exactly that. */
+typedef int32_t ecp_status;
+
+#define ECP_OK 0
+#define ECP_ERR_INVALID_ARGUMENT 1
+#define ECP_ERR_NOT_FOUND 2
+#define ECP_ERR_UNSUPPORTED 3
+#define ECP_ERR_BUSY 4
+#define ECP_ERR_TIMEOUT 5
+/* Returned by a plugin callback: the plugin is broken and must be restarted. */
+#define ECP_ERR_CRASHED 6
+#define ECP_ERR_WRONG_STATE 7
+
+#define ECP_RC_UNSPECIFIED_ERROR 0x80
+#define ECP_RC_MALFORMED_PACKET 0x81
+#define ECP_RC_PROTOCOL_ERROR 0x82
+#define ECP_RC_IMPLEMENTATION_SPECIFIC_ERROR 0x83
+#define ECP_RC_CLIENT_IDENTIFIER_NOT_VALID 0x85
+#define ECP_RC_BAD_USER_NAME_OR_PASSWORD 0x86
+#define ECP_RC_NOT_AUTHORIZED 0x87
+#define ECP_RC_SERVER_UNAVAILABLE 0x88
+#define ECP_RC_SERVER_BUSY 0x89
+#define ECP_RC_BANNED 0x8A
+#define ECP_RC_BAD_AUTHENTICATION_METHOD 0x8C
+#define ECP_RC_TOPIC_FILTER_INVALID 0x8F
+#define ECP_RC_TOPIC_NAME_INVALID 0x90
+#define ECP_RC_QUOTA_EXCEEDED 0x97
+#define ECP_RC_ADMINISTRATIVE_ACTION 0x98
+#define ECP_RC_PAYLOAD_FORMAT_INVALID 0x99
+
+/* ---- opaque handles ---------------------------------------------------------- */
+
+/* One loaded instance of a plugin; passed back to every api_* call so the broker can
+ * undo what the instance registered when it is unloaded. Owned by the broker. */
+typedef struct ecp_plugin ecp_plugin;
+
+/* A message inside a message.* hook. Owned by the broker; valid during the call. */
+typedef struct ecp_message ecp_message;
+
+/* ---- hook points (EMQX's names and meanings) ------------------------------------ */
+
+typedef enum ecp_hook_point {
+  ECP_HOOK_CLIENT_CONNECT = 1,      /* CONNECT decoded, before authentication */
+  ECP_HOOK_CLIENT_CONNACK = 2,      /* CONNACK about to be sent (event.reason = its code) */
+  ECP_HOOK_CLIENT_CONNECTED = 3,    /* CONNACK success sent */
+  ECP_HOOK_CLIENT_DISCONNECTED = 4, /* connection closed (event.reason: why) */
+  ECP_HOOK_CLIENT_AUTHENTICATE = 5, /* credentials check; may answer asynchronously */
+  ECP_HOOK_CLIENT_AUTHORIZE = 6,    /* publish/subscribe check; may answer asynchronously */
+  ECP_HOOK_CLIENT_SUBSCRIBE = 7,    /* per topic filter of a SUBSCRIBE; may rewrite or deny it */
+  ECP_HOOK_CLIENT_UNSUBSCRIBE = 8,  /* per topic filter of an UNSUBSCRIBE; may rewrite it */
+  ECP_HOOK_SESSION_CREATED = 9,
+  ECP_HOOK_SESSION_SUBSCRIBED = 10,
+  ECP_HOOK_SESSION_UNSUBSCRIBED = 11,
+  ECP_HOOK_SESSION_RESUMED = 12,
+  ECP_HOOK_SESSION_DISCARDED = 13,
+  ECP_HOOK_SESSION_TAKENOVER = 14,
+  ECP_HOOK_SESSION_TERMINATED = 15,
+  ECP_HOOK_MESSAGE_PUBLISH = 16,   /* every message entering the broker; may modify or drop */
+  ECP_HOOK_MESSAGE_DELIVERED = 17, /* a message is about to be sent to a subscriber */
+  ECP_HOOK_MESSAGE_ACKED = 18,     /* a subscriber acknowledged a QoS 1/2 message */
+  ECP_HOOK_MESSAGE_DROPPED = 19    /* a message had nowhere to go or was dropped */
+} ecp_hook_point;
+
+#define ECP_HOOK_POINT_COUNT 19
+
+/* Priorities as EMQX uses them: higher runs first. */
+#define ECP_PRIORITY_HIGHEST 1000
+#define ECP_PRIORITY_AUTHN 970
+#define ECP_PRIORITY_AUTHZ 960
+#define ECP_PRIORITY_REWRITE 980
+#define ECP_PRIORITY_DEFAULT 500
+#define ECP_PRIORITY_LOWEST 0
+
+typedef enum ecp_action { ECP_ACTION_PUBLISH = 1, ECP_ACTION_SUBSCRIBE = 2 } ecp_action;
+
+/* A client as the hooks see it. Strings are NUL-terminated, owned by the broker, and
+ * valid during the callback. */
+typedef struct ecp_client_info {
+  uint32_t size;
+  const char* client_id;
+  const char* username;     /* NULL when the client gave none */
+  const char* peer;         /* "ip:port" or "[ip6]:port" */
+  const char* listener;     /* "tcp:default" */
+  uint8_t protocol_version; /* 3, 4 or 5 */
+  uint8_t is_superuser;
+  uint8_t clean_start;
+  uint16_t keepalive;
+} ecp_client_info;
+
+/* What a hook is told. Which members are set depends on the hook point (see each
+ * ECP_HOOK_* above); the others are zero/NULL. */
+typedef struct ecp_event {
+  uint32_t size;
+  ecp_hook_point hook;
+  const ecp_client_info* client; /* NULL for messages the broker publishes itself */
+  ecp_message* message;          /* message.* hooks */
+  const char* topic;             /* authorize, subscribe, unsubscribe, session.(un)subscribed */
+  uint8_t qos;                   /* authorize, subscribe */
+  uint8_t retain;                /* authorize (publish) */
+  ecp_action action;             /* authorize */
+  int32_t reason;                /* connack, disconnected, terminated, dropped: a reason code */
+  const char* password;          /* authenticate; may contain NUL bytes, see password_len */
+  size_t password_len;
+  uint64_t token; /* authenticate/authorize: pass to api_complete if answering later */
+} ecp_event;
+
+/* What a hook answers, in `reply`, when it returns ECP_HOOK_STOP (or later through
+ * api_complete). */
+typedef struct ecp_hook_reply {
+  uint32_t size;
+  /* authenticate: ECP_OK to accept, or a reason code (0x86, 0x87, 0x8A ...) to refuse.
+   * authorize: ECP_OK to allow, ECP_RC_NOT_AUTHORIZED to deny.
+   * subscribe: ECP_OK, or a reason code for the SUBACK to refuse this filter.
+   * message.publish: ECP_OK keeps the message, any other value drops it. */
+  ecp_status code;
+  uint8_t is_superuser; /* authenticate */
+} ecp_hook_reply;
+
+typedef enum ecp_hook_result {
+  ECP_HOOK_CONTINUE = 0, /* no decision (EMQX's ok / ignore): the chain goes on */
+  ECP_HOOK_STOP = 1,     /* decision in `reply`; the rest of the chain is skipped */
+  ECP_HOOK_ASYNC = 2,    /* authenticate/authorize only: the answer comes via api_complete */
+  ECP_HOOK_CRASHED = 3   /* the plugin failed: the chain goes on as for CONTINUE and the
+                            broker restarts the plugin (C++ wrappers return it when a hook
+                            throws) */
+} ecp_hook_result;
+
+/* A hook callback, with the `user_data` given at registration. Runs on an I/O worker. */
+typedef ecp_hook_result (*ecp_on_hook)(void* user_data, const ecp_event* event,
+                                       ecp_hook_reply* reply);
+
+/* ---- providers ---------------------------------------------------------------- */
+
+/* Capabilities larger than a hook. The broker has an in-memory default for each; a
+ * registered provider replaces it for as long as its plugin is loaded. */
+typedef enum ecp_provider_kind {
+  ECP_PROVIDER_RETAINED_STORE = 1,
+  ECP_PROVIDER_SESSION_STORE = 2,
+  ECP_PROVIDER_CLUSTER_TRANSPORT = 3
+} ecp_provider_kind;
+
+/* One retained message, as a provider stores and returns it. */
+typedef struct ecp_retained_message {
+  uint32_t size;
+  const char* topic;
+  size_t topic_len;
+  const void* payload;
+  size_t payload_len;
+  uint8_t qos;
+  uint64_t expires_at_ms; /* wall clock, 0 = never */
+  const void* properties; /* MQTT 5 property block as on the wire (without length), may be NULL */
+  size_t properties_len;
+} ecp_retained_message;
+
+/* Receives matches from a provider; return non-zero to stop early. */
+typedef int (*ecp_on_retained_match)(void* ctx, const ecp_retained_message* message);
+
+typedef struct ecp_retained_store_provider {
+  uint32_t size;
+  /* Store or replace the message of its topic. Called on I/O workers. */
+  ecp_status (*on_store)(void* provider_state, const ecp_retained_message* message);
+  ecp_status (*on_delete)(void* provider_state, const char* topic, size_t topic_len);
+  /* Every non-expired message whose topic matches `filter` (MQTT wildcards). */
+  ecp_status (*on_match)(void* provider_state, const char* filter, size_t filter_len,
+                         uint64_t now_ms, ecp_on_retained_match on_match, void* ctx);
+  uint64_t (*on_count)(void* provider_state);
+} ecp_retained_store_provider;
+
+typedef struct ecp_session_store_provider {
+  uint32_t size;
+  /* Save the serialized state of a session that outlives its connection. */
+  ecp_status (*on_save)(void* provider_state, const char* client_id, const void* blob,
+                        size_t blob_len, uint32_t expiry_interval_s);
+  /* Load it into a buffer the provider allocates with `alloc` (given by the broker). */
+  ecp_status (*on_load)(void* provider_state, const char* client_id,
+                        void* (*alloc)(void* alloc_ctx, size_t len), void* alloc_ctx, void** blob,
+                        size_t* blob_len);
+  ecp_status (*on_delete)(void* provider_state, const char* client_id);
+} ecp_session_store_provider;
+
+typedef struct ecp_cluster_transport_provider {
+  uint32_t size;
+  /* Send an opaque frame to a peer node; the broker frames and interprets it. */
+  ecp_status (*on_send)(void* provider_state, const char* node, const void* frame, size_t len);
+  /* Names of the peers reachable now, as a NUL-separated list ending with an empty name. */
+  ecp_status (*on_peers)(void* provider_state, char* buffer, size_t buffer_len);
+} ecp_cluster_transport_provider;
+
+/* ---- the broker's services ---------------------------------------------------- */
+
+typedef enum ecp_log_level {
+  ECP_LOG_DEBUG = 1,
+  ECP_LOG_INFO = 2,
+  ECP_LOG_WARNING = 3,
+  ECP_LOG_ERROR = 4
+} ecp_log_level;
+
+/* A timer callback, with the `arg` given to api_timer_start; runs on the control thread. */
+typedef void (*ecp_on_timer)(void* arg);
+
+typedef struct ecp_host_api {
+  uint32_t size;
+  ecp_abi_version abi; /* what the broker speaks */
+
+  /* Log a line under the plugin's name. */
+  void (*api_log)(ecp_plugin* self, ecp_log_level level, const char* message);
+
+  /* Metrics, exported as emqx_cpp_plugin_<plugin>_<name>. `labels` is NULL or a
+   * "key=value,key=value" string. */
+  void (*api_counter_add)(ecp_plugin* self, const char* name, const char* labels, uint64_t n);
+  void (*api_gauge_set)(ecp_plugin* self, const char* name, const char* labels, int64_t value);
+  void (*api_histogram_observe)(ecp_plugin* self, const char* name, const char* labels,
+                                double value);
+
+  /* Hooks. Returns an id (> 0) for api_unregister_hook, or 0 on error. Control thread. */
+  uint64_t (*api_register_hook)(ecp_plugin* self, ecp_hook_point hook, int32_t priority,
+                                ecp_on_hook callback, void* user_data);
+  ecp_status (*api_unregister_hook)(ecp_plugin* self, uint64_t hook_id);
+
+  /* Providers: `vtable` points to one of the ecp_*_provider structs, kept by the broker
+   * until the plugin is unloaded (it must stay valid that long). Control thread. */
+  ecp_status (*api_register_provider)(ecp_plugin* self, ecp_provider_kind kind, const void* vtable,
+                                      void* provider_state);
+
+  /* Publish a message as the broker (publisher "plugin:<name>"). */
+  ecp_status (*api_publish)(ecp_plugin* self, const char* topic, const void* payload,
+                            size_t payload_len, uint8_t qos, uint8_t retain);
+  /* Disconnect a client (MQTT 5: DISCONNECT 0x98, administrative action). */
+  ecp_status (*api_kick)(ecp_plugin* self, const char* client_id);
+  /* Subscribe a connected client to `filter` as if it had sent SUBSCRIBE. */
+  ecp_status (*api_subscribe)(ecp_plugin* self, const char* client_id, const char* filter,
+                              uint8_t qos, uint8_t no_local, uint8_t retain_as_published,
+                              uint8_t retain_handling);
+
+  /* Timers on the control thread. `repeat_ms` 0 fires once. Returns an id, 0 on error. */
+  uint64_t (*api_timer_start)(ecp_plugin* self, uint64_t delay_ms, uint64_t repeat_ms,
+                              ecp_on_timer callback, void* arg);
+  ecp_status (*api_timer_cancel)(ecp_plugin* self, uint64_t timer_id);
+
+  /* The plugin's own [plugins.<name>] table, already validated against its manifest.
+   * `path` is dotted, array elements by index: "rules.0.action". Strings stay valid
+   * until on_stop returns. */
+  ecp_status (*api_config_string)(ecp_plugin* self, const char* path, const char** value,
+                                  size_t* len);
+  ecp_status (*api_config_int)(ecp_plugin* self, const char* path, int64_t* value);
+  ecp_status (*api_config_double)(ecp_plugin* self, const char* path, double* value);
+  ecp_status (*api_config_bool)(ecp_plugin* self, const char* path, int* value);
+  /* Number of elements of an array (or keys of a table) at `path`. */
+  ecp_status (*api_config_count)(ecp_plugin* self, const char* path, size_t* count);
+
+  /* Answer an authenticate/authorize hook that returned ECP_HOOK_ASYNC. Any thread.
+   * A token answered late (after the broker's timeout) returns ECP_ERR_TIMEOUT. */
+  ecp_status (*api_complete)(ecp_plugin* self, uint64_t token, ecp_hook_result result,
+                             const ecp_hook_reply* reply);
+
+  /* Facts about a connected client; fills `info` (strings valid until the next call
+   * from the same thread). ECP_ERR_NOT_FOUND if it is not connected. */
+  ecp_status (*api_client_info)(ecp_plugin* self, const char* client_id, ecp_client_info* info);
+
+  /* Messages inside message.* hooks. Getters return views valid during the call. */
+  const char* (*api_message_topic)(const ecp_message* m, size_t* len);
+  const void* (*api_message_payload)(const ecp_message* m, size_t* len);
+  uint8_t (*api_message_qos)(const ecp_message* m);
+  uint8_t (*api_message_retain)(const ecp_message* m);
+  const char* (*api_message_publisher)(const ecp_message* m); /* client id, "" for the broker */
+  /* Setters: only in message.publish (ECP_ERR_WRONG_STATE elsewhere). */
+  ecp_status (*api_message_set_topic)(ecp_message* m, const char* topic, size_t len);
+  ecp_status (*api_message_set_payload)(ecp_message* m, const void* payload, size_t len);
+  ecp_status (*api_message_set_qos)(ecp_message* m, uint8_t qos);
+  ecp_status (*api_message_set_retain)(ecp_message* m, uint8_t retain);
+  ecp_status (*api_message_add_user_property)(ecp_message* m, const char* key, const char* value);
+
+  /* In client.subscribe / client.unsubscribe: replace the topic filter being handled. */
+  ecp_status (*api_event_set_topic)(const ecp_event* event, const char* topic);
+} ecp_host_api;
+
+/* ---- what the plugin provides --------------------------------------------------- */
+
+typedef struct ecp_plugin_descriptor {
+  uint32_t size;
+  ecp_abi_version abi; /* the version the plugin chose among those offered */
+  const char* name;    /* equals the name under [plugins] in broker.toml */
+  const char* version; /* the plugin's own version */
+  const char* description;
+
+  /* Control thread. Create the instance: store anything in *state. `host` and `self`
+   * stay valid until on_destroy returns. Registering hooks and providers belongs here
+   * or in on_start. A non-OK status unloads the plugin (what it registered is undone). */
+  ecp_status (*on_init)(const ecp_host_api* host, ecp_plugin* self, void** state);
+  /* Control thread. Start serving (threads, connections). */
+  ecp_status (*on_start)(void* state);
+  /* Control thread. Stop serving; after it returns no callback of the plugin runs. */
+  ecp_status (*on_stop)(void* state);
+  /* Control thread, polled. ECP_OK when healthy. May be NULL. */
+  ecp_status (*on_health)(void* state);
+  /* Control thread. Free the instance. */
+  void (*on_destroy)(void* state);
+} ecp_plugin_descriptor;
+
+/* The one symbol a plugin exports. The broker offers the ABI versions it speaks; the
+ * plugin returns its descriptor (with `abi` set to one of them) or NULL to refuse.
+ * The descriptor must stay valid while the plugin is loaded (a static is usual). */
+#define ECP_PLUGIN_ENTRY_SYMBOL "emqx_cpp_plugin_entry"
+typedef const ecp_plugin_descriptor* (*ecp_plugin_entry_fn)(const ecp_abi_version* offered,
+                                                            size_t offered_count);
+
+#if defined(__GNUC__)
+#define ECP_EXPORT __attribute__((visibility("default")))
+#else
+#define ECP_EXPORT
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EMQX_CPP_PLUGIN_H */
