@@ -108,7 +108,8 @@ constexpr key_spec key_table[] = {
     {.path = "node.data_dir",
      .type = kind::string,
      .default_text = R"("data")",
-     .meaning = "directory for the node's runtime files (the ctl socket); relative to the working directory",
+     .meaning = "directory for the node's runtime files (the ctl socket); relative to the working "
+                "directory",
      .global = at<&B::node, &node_config::data_dir>()},
 
     // [listeners.tcp.<name>]
