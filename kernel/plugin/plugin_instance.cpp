@@ -169,27 +169,39 @@ ecp_status plugin_instance::unregister_hook(std::uint64_t id) {
 std::uint64_t plugin_instance::start_timer(std::uint64_t delay_ms, std::uint64_t repeat_ms,
                                            ecp_on_timer cb, void* arg) {
   if (cb == nullptr) return 0;
-  const std::uint64_t id = next_timer_++;
-  timers_[id] = timer{0, repeat_ms, cb, arg};
-  arm_timer(id, delay_ms);
+  std::uint64_t id = 0;
+  {
+    std::lock_guard lock(timers_mutex_);
+    id = next_timer_++;
+    timers_[id] = timer{0, repeat_ms, cb, arg};
+  }
+  if (ctx_.control.in_executor_thread()) {
+    arm_timer(id, delay_ms);
+  } else {
+    ctx_.control.post([self = weak_from_this(), id, delay_ms] {
+      if (auto me = self.lock()) me->arm_timer(id, delay_ms);
+    });
+  }
   return id;
 }
 
 void plugin_instance::arm_timer(std::uint64_t id, std::uint64_t delay_ms) {
+  std::lock_guard lock(timers_mutex_);
   auto it = timers_.find(id);
-  if (it == timers_.end()) return;
+  if (it == timers_.end()) return;  // cancelled before it was armed
   it->second.loop_timer =
       ctx_.control.schedule(std::chrono::milliseconds(delay_ms), [self = weak_from_this(), id] {
         auto me = self.lock();
         if (!me || !me->accepting()) return;
-        auto t = me->timers_.find(id);
-        if (t == me->timers_.end()) return;
-        const timer fired = t->second;
-        if (fired.repeat_ms == 0) {
-          me->timers_.erase(t);
-        } else {
-          me->arm_timer(id, fired.repeat_ms);
+        timer fired;
+        {
+          std::lock_guard guard(me->timers_mutex_);
+          auto t = me->timers_.find(id);
+          if (t == me->timers_.end()) return;
+          fired = t->second;
+          if (fired.repeat_ms == 0) me->timers_.erase(t);
         }
+        if (fired.repeat_ms != 0) me->arm_timer(id, fired.repeat_ms);
         try {
           fired.callback(fired.arg);
         } catch (...) {
@@ -199,9 +211,12 @@ void plugin_instance::arm_timer(std::uint64_t id, std::uint64_t delay_ms) {
 }
 
 ecp_status plugin_instance::cancel_timer(std::uint64_t id) {
+  std::lock_guard lock(timers_mutex_);
   auto it = timers_.find(id);
   if (it == timers_.end()) return ECP_ERR_NOT_FOUND;
-  ctx_.control.cancel(it->second.loop_timer);
+  // Cancelling a loop timer is the control thread's business; elsewhere the timer is
+  // forgotten here and its callback finds nothing when it fires.
+  if (ctx_.control.in_executor_thread()) ctx_.control.cancel(it->second.loop_timer);
   timers_.erase(it);
   return ECP_OK;
 }

@@ -106,7 +106,10 @@ class plugin_instance final : public runtime::process,
     ecp_on_timer callback = nullptr;
     void* arg = nullptr;
   };
-  std::map<std::uint64_t, timer> timers_;  // control thread only
+  // Timers are started from any thread (hooks run on workers) but armed and fired on
+  // the control thread.
+  std::mutex timers_mutex_;
+  std::map<std::uint64_t, timer> timers_;
   std::uint64_t next_timer_ = 1;
   mutable std::mutex hooks_mutex_;
   std::map<std::uint64_t, ecp_hook_point> hooks_;
