@@ -98,6 +98,8 @@ ecp_status event_set_topic(const ecp_event* event, const char* topic) {
   auto* frame = reinterpret_cast<event_frame*>(const_cast<ecp_event*>(event));
   if (!mqtt::valid_utf8(topic)) return ECP_ERR_INVALID_ARGUMENT;
   frame->rewritten = std::string(topic);
+  // Later callbacks in the chain see the new filter, as in EMQX's fold.
+  frame->event.topic = frame->rewritten->c_str();
   return ECP_OK;
 }
 

@@ -92,7 +92,7 @@ struct log_config {
 
 struct node_config {
   std::string name = "emqx@127.0.0.1";
-  int worker_threads = 0;  // 0 = one per core
+  int worker_threads = 0;         // 0 = one per core
   std::string data_dir = "data";  // runtime files: the control socket (ctl.sock)
 };
 

@@ -9,7 +9,12 @@ chain_result run_chain(const hook_chain& chain, std::size_t start, const ecp_eve
     const hook_entry& e = chain[i];
     if (e.owner && !e.owner->accepting()) continue;
     ecp_hook_reply reply{sizeof(ecp_hook_reply), ECP_OK, 0};
-    const ecp_hook_result r = e.callback(e.user_data, &event, &reply);
+    ecp_hook_result r = e.callback(e.user_data, &event, &reply);
+    if (r == ECP_HOOK_ASYNC && event.hook != ECP_HOOK_CLIENT_AUTHENTICATE &&
+        event.hook != ECP_HOOK_CLIENT_AUTHORIZE) {
+      // Only access hooks can wait for an answer; anything else is a plugin bug.
+      r = ECP_HOOK_CRASHED;
+    }
     switch (r) {
       case ECP_HOOK_CONTINUE:
         continue;

@@ -57,7 +57,7 @@ result<void> plugin_instance::load() {
                               ECP_ABI_MAJOR, ECP_ABI_MINOR));
   if (!descriptor_complete(descriptor_) || descriptor_->on_init == nullptr)
     return refuse("descriptor too small or without on_init");
-  if (descriptor_->abi.major != ECP_ABI_MAJOR)
+  if (descriptor_->abi.major != ECP_ABI_MAJOR || descriptor_->abi.minor > ECP_ABI_MINOR)
     return refuse(fmt::format("plugin speaks ABI {}.{}, the broker {}.{}", descriptor_->abi.major,
                               descriptor_->abi.minor, ECP_ABI_MAJOR, ECP_ABI_MINOR));
   if (descriptor_->name == nullptr || info_.name != descriptor_->name)

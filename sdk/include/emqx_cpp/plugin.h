@@ -36,6 +36,9 @@
 extern "C" {
 #endif
 
+/* A C header keeps C's typedefs; the C++ checker's "use using" does not apply here. */
+/* NOLINTBEGIN(modernize-use-using) */
+
 /* ---- versions ---------------------------------------------------------------- */
 
 #define ECP_ABI_MAJOR 1
@@ -180,7 +183,8 @@ typedef enum ecp_hook_result {
                             throws) */
 } ecp_hook_result;
 
-/* A hook callback, with the `user_data` given at registration. Runs on an I/O worker. */
+/* A hook callback, with the `user_data` given at registration. Runs on an I/O worker.
+ * `reply` is never NULL, even for hooks that only notify. */
 typedef ecp_hook_result (*ecp_on_hook)(void* user_data, const ecp_event* event,
                                        ecp_hook_reply* reply);
 
@@ -309,7 +313,8 @@ typedef struct ecp_host_api {
                              const ecp_hook_reply* reply);
 
   /* Facts about a connected client; fills `info` (strings valid until the next call
-   * from the same thread). ECP_ERR_NOT_FOUND if it is not connected. */
+   * from the same thread). The caller sets info->size to the size it knows and the
+   * broker fills no more than that. ECP_ERR_NOT_FOUND if it is not connected. */
   ecp_status (*api_client_info)(ecp_plugin* self, const char* client_id, ecp_client_info* info);
 
   /* Messages inside message.* hooks. Getters return views valid during the call. */
@@ -317,7 +322,8 @@ typedef struct ecp_host_api {
   const void* (*api_message_payload)(const ecp_message* m, size_t* len);
   uint8_t (*api_message_qos)(const ecp_message* m);
   uint8_t (*api_message_retain)(const ecp_message* m);
-  const char* (*api_message_publisher)(const ecp_message* m); /* client id, "" for the broker */
+  /* The publisher's client id; "" for the broker itself, "plugin:<name>" for api_publish. */
+  const char* (*api_message_publisher)(const ecp_message* m);
   /* Setters: only in message.publish (ECP_ERR_WRONG_STATE elsewhere). */
   ecp_status (*api_message_set_topic)(ecp_message* m, const char* topic, size_t len);
   ecp_status (*api_message_set_payload)(ecp_message* m, const void* payload, size_t len);
@@ -348,12 +354,14 @@ typedef struct ecp_plugin_descriptor {
   ecp_status (*on_stop)(void* state);
   /* Control thread, polled. ECP_OK when healthy. May be NULL. */
   ecp_status (*on_health)(void* state);
-  /* Control thread. Free the instance. */
+  /* Control thread. Free the instance. Not called when on_init failed: a failing on_init
+   * frees what it allocated itself. */
   void (*on_destroy)(void* state);
 } ecp_plugin_descriptor;
 
-/* The one symbol a plugin exports. The broker offers the ABI versions it speaks; the
- * plugin returns its descriptor (with `abi` set to one of them) or NULL to refuse.
+/* The one symbol a plugin exports. The broker offers the ABI versions it speaks; an
+ * offer {M, x} covers M.0 to M.x, since minors only append. The plugin returns its
+ * descriptor, with `abi` set to its own version M.y (y <= x), or NULL to refuse.
  * The descriptor must stay valid while the plugin is loaded (a static is usual). */
 #define ECP_PLUGIN_ENTRY_SYMBOL "emqx_cpp_plugin_entry"
 typedef const ecp_plugin_descriptor* (*ecp_plugin_entry_fn)(const ecp_abi_version* offered,
@@ -364,6 +372,8 @@ typedef const ecp_plugin_descriptor* (*ecp_plugin_entry_fn)(const ecp_abi_versio
 #else
 #define ECP_EXPORT
 #endif
+
+/* NOLINTEND(modernize-use-using) */
 
 #ifdef __cplusplus
 }

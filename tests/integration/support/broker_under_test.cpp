@@ -6,12 +6,17 @@
 
 namespace emqx_cpp::testing {
 
-broker_under_test::broker_under_test(const std::string& name, std::vector<std::string> env)
+broker_under_test::broker_under_test(const std::string& name, std::vector<std::string> env,
+                                     const std::string& config_file)
     : log_path_(std::string(TEST_OUTPUT_DIR) + "/" + name + ".log") {
   env.insert(env.begin(), "EMQX_CPP_LISTENERS__TCP__DEFAULT__BIND=127.0.0.1:0");
   env.push_back("EMQX_CPP_LOG__LEVEL=debug");
-  process_ = std::make_unique<child_process>(BROKER_BINARY, std::vector<std::string>{"start"},
-                                             log_path_, env);
+  std::vector<std::string> args{"start"};
+  if (!config_file.empty()) {
+    args.push_back("--config");
+    args.push_back(config_file);
+  }
+  process_ = std::make_unique<child_process>(BROKER_BINARY, args, log_path_, env);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
     auto line = process_->read_line(std::chrono::seconds(1));

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Starts the real emqx-cpp binary on a free loopback port (bind 127.0.0.1:0 through
-// the environment override) with optional extra overrides, waits until it listens,
-// and stops it by PID at the end of the test.
+// the environment override) with optional extra overrides and an optional config file,
+// waits until it listens, and stops it by PID at the end of the test.
 #pragma once
 
 #include <memory>
@@ -16,7 +16,9 @@ namespace emqx_cpp::testing {
 class broker_under_test {
  public:
   // `env`: extra "EMQX_CPP_...=value" overrides. `name` names the log file.
-  explicit broker_under_test(const std::string& name, std::vector<std::string> env = {});
+  // `config_file`: when not empty, the broker starts with `--config config_file`.
+  explicit broker_under_test(const std::string& name, std::vector<std::string> env = {},
+                             const std::string& config_file = {});
 
   int port() const { return port_; }
   // The port of another listener (tcp:<name>), 0 if it is not there.

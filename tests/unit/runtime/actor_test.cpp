@@ -122,7 +122,7 @@ TEST_CASE("selective receive times out and then the queued messages are handled"
   CHECK(joined(a->seen) == "wait,got:timeout,x1");
 }
 
-TEST_CASE("shutdown runs on_stop and reports shutdown; exit() reports its reason") {
+TEST_CASE("shutdown runs on_stop and reports shutdown, exit() reports its reason") {
   manual_executor ex;
   auto a = std::make_shared<recorder>("rec", ex, 16);
   std::optional<exit_reason> why;

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Small plugins that misbehave on purpose, for the plugin host's integration tests.
+ * Each is built as its own .so from this file with one FIXTURE_* macro defined:
+ *   FIXTURE_NO_ENTRY     exports no entry symbol
+ *   FIXTURE_BAD_ABI      refuses every ABI version offered (wants major 2)
+ *   FIXTURE_INIT_FAILS   on_init returns an error
+ *   FIXTURE_CRASHY       message.publish reports a crash for topic "crash/now"
+ *   FIXTURE_ACCESS       asynchronous client.authenticate / client.authorize
+ *   FIXTURE_RETAINED     provides the retained-message store (a small fixed table)
+ * Written in C on purpose: the ABI must serve plain C plugins.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "emqx_cpp/plugin.h"
+
+#ifndef FIXTURE_NAME
+#error "FIXTURE_NAME must be defined"
+#endif
+
+#if defined(FIXTURE_NO_ENTRY)
+
+ECP_EXPORT int fixture_without_entry(void) {
+  return 42;
+}
+
+#else
+
+static const ecp_host_api* host;
+static ecp_plugin* self;
+
+#if defined(FIXTURE_CRASHY)
+static ecp_hook_result on_publish(void* user_data, const ecp_event* event, ecp_hook_reply* reply) {
+  size_t len = 0;
+  const char* topic = host->api_message_topic(event->message, &len);
+  (void)user_data;
+  (void)reply;
+  if (len == 9 && memcmp(topic, "crash/now", 9) == 0) return ECP_HOOK_CRASHED;
+  return ECP_HOOK_CONTINUE;
+}
+#endif
+
+#if defined(FIXTURE_ACCESS)
+struct later {
+  uint64_t token;
+  ecp_hook_result result;
+  ecp_status code;
+  unsigned delay_ms;
+};
+
+static void* answer_later(void* arg) {
+  struct later* l = (struct later*)arg;
+  struct timespec ts = {(time_t)(l->delay_ms / 1000), (long)(l->delay_ms % 1000) * 1000000L};
+  ecp_hook_reply reply = {sizeof(ecp_hook_reply), l->code, 0};
+  nanosleep(&ts, NULL);
+  host->api_complete(self, l->token, l->result, &reply);
+  free(l);
+  return NULL;
+}
+
+static ecp_hook_result go_async(uint64_t token, ecp_hook_result result, ecp_status code,
+                                unsigned delay_ms) {
+  pthread_t t;
+  struct later* l = (struct later*)malloc(sizeof(struct later));
+  l->token = token;
+  l->result = result;
+  l->code = code;
+  l->delay_ms = delay_ms;
+  if (pthread_create(&t, NULL, answer_later, l) != 0) {
+    free(l);
+    return ECP_HOOK_CONTINUE;
+  }
+  pthread_detach(t);
+  return ECP_HOOK_ASYNC;
+}
+
+static int named(const char* s, const char* want) {
+  return s != NULL && strcmp(s, want) == 0;
+}
+
+static ecp_hook_result on_authenticate(void* user_data, const ecp_event* event,
+                                       ecp_hook_reply* reply) {
+  const char* user = event->client->username;
+  (void)user_data;
+  (void)reply;
+  if (named(user, "slow-ok")) return go_async(event->token, ECP_HOOK_STOP, ECP_OK, 300);
+  if (named(user, "slow-deny"))
+    return go_async(event->token, ECP_HOOK_STOP, ECP_RC_BAD_USER_NAME_OR_PASSWORD, 300);
+  if (named(user, "hang")) return ECP_HOOK_ASYNC; /* never answers: the broker times out */
+  return ECP_HOOK_CONTINUE;
+}
+
+static ecp_hook_result on_authorize(void* user_data, const ecp_event* event,
+                                    ecp_hook_reply* reply) {
+  (void)user_data;
+  if (strncmp(event->topic, "deny/", 5) == 0) {
+    reply->code = ECP_RC_NOT_AUTHORIZED;
+    return ECP_HOOK_STOP;
+  }
+  if (strncmp(event->topic, "slowdeny/", 9) == 0)
+    return go_async(event->token, ECP_HOOK_STOP, ECP_RC_NOT_AUTHORIZED, 200);
+  return ECP_HOOK_CONTINUE;
+}
+#endif
+
+#if defined(FIXTURE_RETAINED)
+/* A retained store of 64 slots behind one mutex: enough to prove the broker stores into
+ * and matches from a provider instead of its own table. */
+#define SLOTS 64
+struct slot {
+  char topic[128];
+  char payload[256];
+  size_t payload_len;
+  uint8_t qos;
+  int used;
+};
+static struct slot slots[SLOTS];
+static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* MQTT wildcard matching, enough for the tests ('+' and a trailing '#'). */
+static int matches(const char* filter, const char* topic) {
+  while (*filter != 0) {
+    if (filter[0] == '#') return 1;
+    if (filter[0] == '+') {
+      while (*topic != 0 && *topic != '/')
+        ++topic;
+      ++filter;
+    } else {
+      if (*filter != *topic) return 0;
+      ++filter;
+      ++topic;
+      continue;
+    }
+  }
+  return *topic == 0;
+}
+
+static ecp_status on_store(void* state, const ecp_retained_message* m) {
+  int i;
+  int free_slot = -1;
+  (void)state;
+  if (m->topic_len >= sizeof(slots[0].topic) || m->payload_len > sizeof(slots[0].payload))
+    return ECP_ERR_INVALID_ARGUMENT;
+  pthread_mutex_lock(&slots_lock);
+  for (i = 0; i < SLOTS; ++i) {
+    if (slots[i].used && strlen(slots[i].topic) == m->topic_len &&
+        memcmp(slots[i].topic, m->topic, m->topic_len) == 0)
+      break;
+    if (!slots[i].used && free_slot < 0) free_slot = i;
+  }
+  if (i == SLOTS) i = free_slot;
+  if (i >= 0) {
+    memcpy(slots[i].topic, m->topic, m->topic_len);
+    slots[i].topic[m->topic_len] = 0;
+    memcpy(slots[i].payload, m->payload, m->payload_len);
+    slots[i].payload_len = m->payload_len;
+    slots[i].qos = m->qos;
+    slots[i].used = 1;
+  }
+  pthread_mutex_unlock(&slots_lock);
+  return i >= 0 ? ECP_OK : ECP_ERR_BUSY;
+}
+
+static ecp_status on_delete(void* state, const char* topic, size_t len) {
+  int i;
+  (void)state;
+  pthread_mutex_lock(&slots_lock);
+  for (i = 0; i < SLOTS; ++i)
+    if (slots[i].used && strlen(slots[i].topic) == len && memcmp(slots[i].topic, topic, len) == 0)
+      slots[i].used = 0;
+  pthread_mutex_unlock(&slots_lock);
+  return ECP_OK;
+}
+
+static ecp_status on_match(void* state, const char* filter, size_t filter_len, uint64_t now_ms,
+                           ecp_on_retained_match each, void* ctx) {
+  char f[128];
+  int i;
+  (void)state;
+  (void)now_ms;
+  if (filter_len >= sizeof(f)) return ECP_ERR_INVALID_ARGUMENT;
+  memcpy(f, filter, filter_len);
+  f[filter_len] = 0;
+  pthread_mutex_lock(&slots_lock);
+  for (i = 0; i < SLOTS; ++i) {
+    ecp_retained_message m;
+    if (!slots[i].used || !matches(f, slots[i].topic)) continue;
+    memset(&m, 0, sizeof(m));
+    m.size = sizeof(m);
+    m.topic = slots[i].topic;
+    m.topic_len = strlen(slots[i].topic);
+    m.payload = slots[i].payload;
+    m.payload_len = slots[i].payload_len;
+    m.qos = slots[i].qos;
+    if (each(ctx, &m) != 0) break;
+  }
+  pthread_mutex_unlock(&slots_lock);
+  return ECP_OK;
+}
+
+static uint64_t on_count(void* state) {
+  uint64_t n = 0;
+  int i;
+  (void)state;
+  pthread_mutex_lock(&slots_lock);
+  for (i = 0; i < SLOTS; ++i)
+    n += slots[i].used ? 1 : 0;
+  pthread_mutex_unlock(&slots_lock);
+  return n;
+}
+
+static const ecp_retained_store_provider store = {sizeof(ecp_retained_store_provider), on_store,
+                                                  on_delete, on_match, on_count};
+#endif
+
+static ecp_status on_init(const ecp_host_api* api, ecp_plugin* plugin, void** state) {
+  host = api;
+  self = plugin;
+  *state = NULL;
+#if defined(FIXTURE_INIT_FAILS)
+  api->api_log(plugin, ECP_LOG_ERROR, "refusing to start, as asked");
+  return ECP_ERR_INVALID_ARGUMENT;
+#else
+#if defined(FIXTURE_CRASHY)
+  api->api_register_hook(plugin, ECP_HOOK_MESSAGE_PUBLISH, ECP_PRIORITY_DEFAULT, on_publish, NULL);
+#endif
+#if defined(FIXTURE_RETAINED)
+  {
+    const ecp_status st =
+        api->api_register_provider(plugin, ECP_PROVIDER_RETAINED_STORE, &store, NULL);
+    if (st != ECP_OK) return st;
+  }
+#endif
+#if defined(FIXTURE_ACCESS)
+  api->api_register_hook(plugin, ECP_HOOK_CLIENT_AUTHENTICATE, ECP_PRIORITY_AUTHN, on_authenticate,
+                         NULL);
+  api->api_register_hook(plugin, ECP_HOOK_CLIENT_AUTHORIZE, ECP_PRIORITY_AUTHZ, on_authorize, NULL);
+#endif
+  return ECP_OK;
+#endif
+}
+
+static const ecp_plugin_descriptor descriptor = {
+    sizeof(ecp_plugin_descriptor),
+    {ECP_ABI_MAJOR, ECP_ABI_MINOR},
+    FIXTURE_NAME,
+    "0.0.1",
+    "test fixture",
+    on_init,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+};
+
+ECP_EXPORT const ecp_plugin_descriptor* emqx_cpp_plugin_entry(const ecp_abi_version* offered,
+                                                              size_t count) {
+  size_t i;
+  for (i = 0; i < count; ++i) {
+#if defined(FIXTURE_BAD_ABI)
+    if (offered[i].major == 2) return &descriptor;
+#else
+    if (offered[i].major == ECP_ABI_MAJOR) return &descriptor;
+#endif
+  }
+  return NULL;
+}
+
+#endif

@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The plugin host with real shared objects in the real broker: plugins that are not
+// plugins, speak another ABI, fail to start, crash in a hook, answer late or never;
+// control through `emqx-cpp ctl`; and the SDK examples built out of tree. In every case
+// the broker keeps serving and says clearly what happened.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <functional>
+#include <thread>
+
+#include "support/broker_under_test.hpp"
+#include "support/mqtt_client.hpp"
+#include "support/mqtt_swarm.hpp"
+
+using namespace emqx_cpp;
+using namespace emqx_cpp::testing;
+using namespace std::chrono_literals;
+using mqtt::reason_code;
+
+namespace {
+const std::string host = "127.0.0.1";
+
+std::string data_dir(const std::string& name) {
+  const auto dir = std::filesystem::path(TEST_OUTPUT_DIR) / ("data-" + name);
+  std::filesystem::remove_all(dir);
+  return dir.string();
+}
+
+// A broker with the fixture plugins on its search path and a control socket of its own.
+struct plugin_broker {
+  plugin_broker(const std::string& name, const std::string& enabled,
+                std::vector<std::string> env = {})
+      : dir(data_dir(name)) {
+    env.push_back("EMQX_CPP_PLUGINS__SEARCH_PATH=" + std::string(FIXTURES_DIR) + ":" +
+                  std::string(SDK_EXAMPLES_DIR));
+    env.push_back("EMQX_CPP_PLUGINS__ENABLED=" + enabled);
+    env.push_back("EMQX_CPP_NODE__DATA_DIR=" + dir);
+    broker = std::make_unique<broker_under_test>(name, env);
+  }
+
+  // Runs `emqx-cpp ctl`; returns (exit code, output).
+  std::pair<int, std::string> ctl(const std::vector<std::string>& words) const {
+    std::vector<std::string> args = {"ctl", "--socket", dir + "/ctl.sock"};
+    args.insert(args.end(), words.begin(), words.end());
+    // One file per call and process: tests run in parallel.
+    const std::string err = std::string(TEST_OUTPUT_DIR) + "/ctl-" + std::to_string(getpid()) +
+                            "-" + std::to_string(++calls) + ".err";
+    child_process p(BROKER_BINARY, args, err);
+    std::string out;
+    while (auto line = p.read_line(10s))
+      out += *line + "\n";
+    auto st = p.wait_exit(10s);
+    out += read_file(err);
+    return {st && WIFEXITED(*st) ? WEXITSTATUS(*st) : -1, out};
+  }
+
+  bool serves() const {
+    mqtt_client c(host, broker->port());
+    return c.connect("probe-" + std::to_string(++probes)) && c.ping();
+  }
+
+  std::string dir;
+  std::unique_ptr<broker_under_test> broker;
+  mutable int probes = 0;
+  mutable int calls = 0;
+};
+
+bool eventually(const std::function<bool()>& f, std::chrono::milliseconds within = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (f()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return f();
+}
+}  // namespace
+
+TEST_CASE("plugins that cannot be loaded are reported and the broker serves without them") {
+  plugin_broker b("plugin_bad", "fx_no_entry,fx_bad_abi,fx_init_fails");
+  CHECK(b.serves());
+  const std::string log = b.broker->log();
+  CHECK(log.find("plugin_load_failed plugin=fx_no_entry") != std::string::npos);
+  CHECK(log.find("no entry symbol emqx_cpp_plugin_entry") != std::string::npos);
+  CHECK(log.find("plugin=fx_bad_abi") != std::string::npos);
+  CHECK(log.find("refused every ABI version offered (broker speaks 1.0)") != std::string::npos);
+  CHECK(log.find("on_init failed with status 1") != std::string::npos);
+  CHECK(log.find("refusing to start, as asked") != std::string::npos);  // the plugin's own log
+  auto [rc, out] = b.ctl({"plugins", "list"});
+  CHECK(rc == 0);
+  CHECK(out.find("fx_no_entry") != std::string::npos);
+  CHECK(out.find("failed") != std::string::npos);
+  auto [src, status] = b.ctl({"plugins", "status", "fx_bad_abi"});
+  CHECK(src == 0);
+  CHECK(status.find("state: failed") != std::string::npos);
+  CHECK(status.find("refused every ABI version") != std::string::npos);
+}
+
+TEST_CASE("ctl: load, second load refused, status, unload, reload, unknown plugin") {
+  plugin_broker b("plugin_ctl", "");
+  auto [rc, out] = b.ctl({"plugins", "load", "fx_crashy"});
+  CHECK(rc == 0);
+  CHECK(out.find("ok: load fx_crashy") != std::string::npos);
+  auto [again, again_out] = b.ctl({"plugins", "load", "fx_crashy"});
+  CHECK(again == 1);
+  CHECK(again_out.find("already loaded") != std::string::npos);
+  auto [s, status] = b.ctl({"plugins", "status", "fx_crashy"});
+  CHECK(status.find("state: running") != std::string::npos);
+  CHECK(status.find("hooks: 1") != std::string::npos);
+  auto [r, reloaded] = b.ctl({"plugins", "reload", "fx_crashy"});
+  CHECK(r == 0);
+  CHECK(reloaded.find("ok: reload fx_crashy") != std::string::npos);
+  auto [u, unloaded] = b.ctl({"plugins", "unload", "fx_crashy"});
+  CHECK(u == 0);
+  auto [u2, twice] = b.ctl({"plugins", "unload", "fx_crashy"});
+  CHECK(u2 == 1);
+  CHECK(twice.find("not loaded") != std::string::npos);
+  auto [m, missing] = b.ctl({"plugins", "load", "no_such_plugin"});
+  CHECK(m == 1);
+  CHECK(missing.find("no manifest no_such_plugin.plugin.toml") != std::string::npos);
+  auto [x, bad] = b.ctl({"plugins", "frobnicate"});
+  CHECK(x == 1);
+  CHECK(bad.find("usage") != std::string::npos);
+  CHECK(b.serves());
+  const std::string log = b.broker->log();
+  CHECK(log.find("plugin_loaded plugin=fx_crashy") != std::string::npos);
+  CHECK(log.find("plugin_reloaded plugin=fx_crashy") != std::string::npos);
+  CHECK(log.find("plugin_unloaded plugin=fx_crashy") != std::string::npos);
+}
+
+TEST_CASE("a hook that crashes gets its plugin restarted and clients are not affected") {
+  plugin_broker b("plugin_crash", "fx_crashy");
+  mqtt_client sub(host, b.broker->port());
+  REQUIRE(sub.connect("crash-sub"));
+  REQUIRE(sub.subscribe("crash/#", 1));
+  mqtt_client pub(host, b.broker->port());
+  REQUIRE(pub.connect("crash-pub"));
+  REQUIRE(pub.publish("crash/now", "boom", 1, false, 1));
+  // The message still goes through (a crashed hook counts as no opinion).
+  auto got = sub.expect<mqtt::publish_packet>(3s);
+  REQUIRE(got);
+  CHECK(got->payload == "boom");
+  CHECK(eventually([&] {
+    return b.ctl({"plugins", "status", "fx_crashy"}).second.find("restarts: 1") !=
+           std::string::npos;
+  }));
+  CHECK(eventually([&] {
+    return b.ctl({"plugins", "status", "fx_crashy"}).second.find("state: running") !=
+           std::string::npos;
+  }));
+  CHECK(sub.ping());
+  CHECK(pub.ping());
+  const std::string log = b.broker->log();
+  CHECK(log.find("plugin_hook_failed plugin=fx_crashy hook=message.publish") != std::string::npos);
+  CHECK(log.find("restart supervisor=fx_crashy child=instance") != std::string::npos);
+}
+
+TEST_CASE("a plugin past its restart intensity is marked failed and the broker serves on") {
+  plugin_broker b("plugin_failed", "fx_crashy");
+  mqtt_client pub(host, b.broker->port());
+  REQUIRE(pub.connect("fail-pub"));
+  // Three restarts are allowed in a minute; the fourth crash gives up on the plugin.
+  for (int i = 0; i < 4; ++i) {
+    REQUIRE(pub.publish("crash/now", "boom", 1, false, static_cast<std::uint16_t>(i + 1)));
+    CHECK(eventually([&] {
+      const auto s = b.ctl({"plugins", "status", "fx_crashy"}).second;
+      return s.find("state: running") != std::string::npos ||
+             s.find("state: failed") != std::string::npos;
+    }));
+    std::this_thread::sleep_for(300ms);
+  }
+  CHECK(eventually([&] {
+    return b.ctl({"plugins", "status", "fx_crashy"}).second.find("state: failed") !=
+           std::string::npos;
+  }));
+  CHECK(pub.ping());
+  CHECK(b.serves());
+}
+
+TEST_CASE("client.authenticate and client.authorize answered asynchronously, late or never") {
+  plugin_broker b("plugin_access", "fx_access", {"EMQX_CPP_PLUGINS__HOOK_TIMEOUT=1s"});
+  auto connect_as = [&](const std::string& user) {
+    mqtt_client c(host, b.broker->port());
+    mqtt::connect_packet cp;
+    cp.client_id = "who-" + user;
+    cp.username = user;
+    const auto start = std::chrono::steady_clock::now();
+    auto ack = c.connect(cp, 5s);
+    const auto took = std::chrono::steady_clock::now() - start;
+    return std::make_pair(ack ? static_cast<int>(ack->code) : -1, took);
+  };
+  auto [ok, ok_time] = connect_as("slow-ok");
+  CHECK(ok == 0);
+  CHECK(ok_time >= 250ms);
+  auto [deny, deny_time] = connect_as("slow-deny");
+  CHECK(deny == 0x86);
+  auto [hang, hang_time] = connect_as("hang");
+  CHECK(hang == 0);  // the plugin counts as ignoring; anonymous access decides
+  CHECK(hang_time >= 900ms);
+  CHECK(b.broker->log().find("hook_timeout plugin=fx_access hook=client.authenticate") !=
+        std::string::npos);
+  auto [plain, plain_time] = connect_as("someone");
+  CHECK(plain == 0);
+  CHECK(plain_time < 500ms);
+
+  mqtt_client c(host, b.broker->port());
+  REQUIRE(c.connect("authz-client"));
+  mqtt::publish_packet p;
+  p.topic = "deny/x";
+  p.qos = 1;
+  p.packet_id = 3;
+  REQUIRE(c.send(p));
+  auto ack = c.expect<mqtt::ack_packet>();
+  REQUIRE(ack);
+  CHECK(ack->code == reason_code::not_authorized);
+  // An asynchronous refusal keeps the packets after it waiting, in order.
+  p.topic = "slowdeny/x";
+  p.packet_id = 4;
+  REQUIRE(c.send(p));
+  mqtt::publish_packet q;
+  q.topic = "fine/x";
+  q.qos = 1;
+  q.packet_id = 5;
+  REQUIRE(c.send(q));
+  auto first = c.expect<mqtt::ack_packet>();
+  auto second = c.expect<mqtt::ack_packet>();
+  REQUIRE(first);
+  REQUIRE(second);
+  CHECK(first->packet_id == 4);
+  CHECK(first->code == reason_code::not_authorized);
+  CHECK(second->packet_id == 5);
+  mqtt::subscribe_packet s;
+  s.packet_id = 6;
+  s.entries.push_back({"slowdeny/#", {1, false, false, 0}});
+  s.entries.push_back({"ok/#", {1, false, false, 0}});
+  REQUIRE(c.send(s));
+  auto suback = c.expect<mqtt::suback_packet>();
+  REQUIRE(suback);
+  REQUIRE(suback->codes.size() == 2);
+  CHECK(suback->codes[0] == reason_code::not_authorized);
+  CHECK(suback->codes[1] == reason_code::granted_qos_1);
+}
+
+TEST_CASE("the SDK examples, built out of tree, loaded into the broker") {
+  const std::string so = std::string(SDK_EXAMPLES_DIR) + "/hello_c.so";
+  if (!std::filesystem::exists(so)) {
+    FAIL("the SDK examples are not built: run scripts/sdk-examples (scripts/test does)");
+  }
+  plugin_broker b("plugin_examples", "hello_c,hello_cpp");
+  mqtt_client banned(host, b.broker->port());
+  mqtt::connect_packet cp;
+  cp.client_id = "mal";
+  cp.username = "mallory";
+  auto ack = banned.connect(cp);
+  REQUIRE(ack);
+  CHECK(ack->code == reason_code::banned);
+
+  mqtt_client watcher(host, b.broker->port());
+  REQUIRE(watcher.connect("watcher"));
+  REQUIRE(watcher.subscribe("hello/#", 0, 1));
+  REQUIRE(watcher.subscribe("tagged/#", 0, 2));
+  mqtt_client newcomer(host, b.broker->port());
+  REQUIRE(newcomer.connect("newcomer"));
+  auto hello = watcher.expect<mqtt::publish_packet>(3s);
+  REQUIRE(hello);
+  CHECK(hello->topic == "hello/newcomer");
+  CHECK(hello->payload == "hello newcomer");
+  REQUIRE(newcomer.publish("tagged/one", "x", 0));
+  auto tagged = watcher.expect<mqtt::publish_packet>(3s);
+  REQUIRE(tagged);
+  REQUIRE(tagged->props);
+  CHECK(tagged->props->user == mqtt::user_properties{{"greeting", "hello"}});
+}
+
+TEST_CASE("reloading a plugin ten times under QoS 1 load drops no connection and loses nothing") {
+  const std::string so = std::string(SDK_EXAMPLES_DIR) + "/hello_cpp.so";
+  if (!std::filesystem::exists(so)) {
+    FAIL("the SDK examples are not built: run scripts/sdk-examples (scripts/test does)");
+  }
+  plugin_broker b("plugin_reload_load", "hello_cpp");
+  // 500 publishers and 500 subscribers; every message passes hello_cpp's
+  // message.publish hook (topics under its tag_topic_prefix).
+  mqtt_swarm swarm(host, b.broker->port(), 500, "tagged/load", 4);
+  REQUIRE(swarm.start(60s));
+  int reloads_ok = 0;
+  for (int i = 0; i < 10; ++i) {
+    std::this_thread::sleep_for(300ms);
+    auto [rc, out] = b.ctl({"plugins", "reload", "hello_cpp"});
+    if (rc == 0) ++reloads_ok;
+    CAPTURE(out);
+  }
+  std::this_thread::sleep_for(500ms);
+  const swarm_result r = swarm.finish(20s);
+  MESSAGE("reload under load: clients=", r.connected, " published=", r.published,
+          " acknowledged=", r.acknowledged, " received=", r.received, " duplicates=", r.duplicates,
+          " lost=", r.lost, " disconnects=", r.disconnects);
+  CHECK(reloads_ok == 10);
+  CHECK(r.connected == 1000);
+  CHECK(r.disconnects == 0);
+  CHECK(r.acknowledged > 1000);
+  CHECK(r.lost == 0);
+  CHECK(b.broker->log().find("plugin_reloaded plugin=hello_cpp") != std::string::npos);
+  auto [s, status] = b.ctl({"plugins", "status", "hello_cpp"});
+  CHECK(status.find("state: running") != std::string::npos);
+}
+
+TEST_CASE("a plugin can provide the retained store, and the broker's own returns on unload") {
+  plugin_broker b("plugin_retained", "fx_retained");
+  mqtt_client pub(host, b.broker->port());
+  REQUIRE(pub.connect("ret-pub"));
+  REQUIRE(pub.publish("kept/a", "in-provider", 1, true, 1));
+  mqtt_client sub(host, b.broker->port());
+  REQUIRE(sub.connect("ret-sub"));
+  REQUIRE(sub.subscribe("kept/+", 1));
+  auto got = sub.expect<mqtt::publish_packet>(3s);
+  REQUIRE(got);
+  CHECK(got->payload == "in-provider");
+  CHECK(got->retain);
+  // Unloaded, the provider's messages go with it and the in-memory store serves again.
+  REQUIRE(b.ctl({"plugins", "unload", "fx_retained"}).first == 0);
+  mqtt_client late(host, b.broker->port());
+  REQUIRE(late.connect("ret-late"));
+  REQUIRE(late.subscribe("kept/+", 1));
+  CHECK_FALSE(late.expect<mqtt::publish_packet>(700ms));
+  REQUIRE(pub.publish("kept/b", "in-memory", 1, true, 2));
+  auto mem = late.expect<mqtt::publish_packet>(3s);
+  REQUIRE(mem);
+  CHECK(mem->payload == "in-memory");
+}
