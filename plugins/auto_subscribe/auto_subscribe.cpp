@@ -8,6 +8,7 @@
 // placeholder has no value for this client (no username) is skipped for it. README.md
 // lists the keys and the differences from EMQX.
 #include <emqx_cpp/plugin.hpp>
+#include <emqx_cpp/sdk/topic.hpp>
 
 #include <charconv>
 #include <cstddef>
@@ -78,38 +79,9 @@ std::vector<piece> parse(std::string_view topic) {
   return out;
 }
 
-std::vector<std::string_view> levels_of(std::string_view s) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t slash = s.find('/', start);
-    if (slash == std::string_view::npos) {
-      out.push_back(s.substr(start));
-      return out;
-    }
-    out.push_back(s.substr(start, slash - start));
-    start = slash + 1;
-  }
-}
-
 // A well-formed topic filter, a shared one ("$share/<group>/<filter>") included.
 bool valid_filter(std::string_view filter) {
-  if (filter.starts_with("$share/")) {
-    const std::size_t slash = filter.find('/', 7);
-    if (slash == std::string_view::npos || slash == 7) return false;
-    const std::string_view group = filter.substr(7, slash - 7);
-    if (group.find_first_of("+#") != std::string_view::npos) return false;
-    filter = filter.substr(slash + 1);
-  }
-  if (filter.empty() || filter.find('\0') != std::string_view::npos) return false;
-  const auto levels = levels_of(filter);
-  for (std::size_t i = 0; i < levels.size(); ++i) {
-    const auto level = levels[i];
-    if (level.find('#') != std::string_view::npos && (level != "#" || i + 1 != levels.size()))
-      return false;
-    if (level.find('+') != std::string_view::npos && level != "+") return false;
-  }
-  return true;
+  return emqx_cpp::sdk::topic::valid_filter(filter, /*allow_shared=*/true);
 }
 
 // "ip:port" or "[ip6]:port" into its two parts; nullopt when it is neither.

@@ -11,6 +11,7 @@
 // regular expression does not match, the topic stays as it is and no later rule is tried.
 // README.md lists the keys and the differences from EMQX.
 #include <emqx_cpp/plugin.hpp>
+#include <emqx_cpp/sdk/topic.hpp>
 
 #include <atomic>
 #include <cstddef>
@@ -32,50 +33,11 @@ using emqx_cpp::sdk::hook_result;
 // longer topics than this are left alone (and counted) instead of crashing the broker.
 constexpr std::size_t max_regex_input = 4096;
 
-// Splits a topic or filter into its levels ("a//b" has three, the middle one empty).
-std::vector<std::string_view> levels_of(std::string_view s) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t slash = s.find('/', start);
-    if (slash == std::string_view::npos) {
-      out.push_back(s.substr(start));
-      return out;
-    }
-    out.push_back(s.substr(start, slash - start));
-    start = slash + 1;
-  }
-}
+using emqx_cpp::sdk::topic::valid_filter;
 
-// A well-formed MQTT topic filter: '#' only as the whole last level, '+' only as a whole
-// level [MQTT-4.7.1-1] [MQTT-4.7.1-2].
-bool valid_filter(std::string_view filter) {
-  if (filter.empty() || filter.find('\0') != std::string_view::npos) return false;
-  const auto levels = levels_of(filter);
-  for (std::size_t i = 0; i < levels.size(); ++i) {
-    const auto level = levels[i];
-    if (level.find('#') != std::string_view::npos && (level != "#" || i + 1 != levels.size()))
-      return false;
-    if (level.find('+') != std::string_view::npos && level != "+") return false;
-  }
-  return true;
-}
-
-// EMQX's emqx_topic:match(Name, Filter). `name` may itself be a filter (a SUBSCRIBE's):
-// its '+' and '#' are then plain levels, matched by the rule's wildcards or by the same
-// character. Topics beginning with '$' are not matched by a leading wildcard
-// [MQTT-4.7.2-1].
+// EMQX's emqx_topic:match(Name, Filter), with the rule's source_topic as the filter.
 bool topic_matches(std::string_view name, std::string_view filter) {
-  if (name.starts_with('$') && (filter.starts_with('+') || filter.starts_with('#'))) return false;
-  const auto n = levels_of(name);
-  const auto f = levels_of(filter);
-  std::size_t i = 0;
-  for (; i < f.size(); ++i) {
-    if (f[i] == "#") return true;  // also matches the parent level: "a" matches "a/#"
-    if (i >= n.size()) return false;
-    if (f[i] != "+" && f[i] != n[i]) return false;
-  }
-  return i == n.size();
+  return emqx_cpp::sdk::topic::matches(name, filter);
 }
 
 enum class rule_kind { publish, subscribe, all };
