@@ -215,13 +215,21 @@ ecp_status broker::register_provider(const void* owner, ecp_provider_kind kind, 
         return ECP_ERR_INVALID_ARGUMENT;
       auto store = std::make_unique<plugin_retained_store>(v, provider_state);
       retained_.store(store.get(), std::memory_order_release);
-      providers_.push_back(provider{owner, kind, std::move(store)});
+      providers_.push_back(provider{owner, kind, std::move(store), nullptr});
       return ECP_OK;
     }
-    case ECP_PROVIDER_SESSION_STORE:
+    case ECP_PROVIDER_SESSION_STORE: {
+      const auto* v = static_cast<const ecp_session_store_provider*>(vtable);
+      if (v->size < sizeof(ecp_session_store_provider) || v->on_save == nullptr ||
+          v->on_load == nullptr || v->on_delete == nullptr)
+        return ECP_ERR_INVALID_ARGUMENT;
+      auto store = std::make_unique<plugin_session_store>(v, provider_state);
+      sessions_.store(store.get(), std::memory_order_release);
+      providers_.push_back(provider{owner, kind, nullptr, std::move(store)});
+      return ECP_OK;
+    }
     case ECP_PROVIDER_CLUSTER_TRANSPORT:
-      // Sessions stay in memory and the node runs alone until the storage and cluster
-      // issues give these providers a user in the kernel.
+      // The node runs alone until clustering gives this provider a user in the kernel.
       return ECP_ERR_UNSUPPORTED;
   }
   return ECP_ERR_INVALID_ARGUMENT;
@@ -238,6 +246,8 @@ void broker::unregister_providers(const void* owner) {
       }
       if (it->kind == ECP_PROVIDER_RETAINED_STORE)
         retained_.store(&retainer_, std::memory_order_release);
+      if (it->kind == ECP_PROVIDER_SESSION_STORE)
+        sessions_.store(nullptr, std::memory_order_release);
       gone.push_back(std::move(*it));
       it = providers_.erase(it);
     }

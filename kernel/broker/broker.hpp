@@ -20,6 +20,7 @@
 
 #include "broker/client_info.hpp"
 #include "broker/retainer.hpp"
+#include "broker/session_store.hpp"
 #include "config/broker_config.hpp"
 #include "plugin/async_calls.hpp"
 #include "plugin/hook_registry.hpp"
@@ -79,6 +80,8 @@ class broker final : public plugin::host_services {
 
   // The retained store in use: the in-memory one, or a plugin's while it provides one.
   retained_store& retained() { return *retained_.load(std::memory_order_acquire); }
+  // The provided session store, or nullptr (sessions then live in memory only).
+  class session_store* session_store() { return sessions_.load(std::memory_order_acquire); }
   plugin::hook_registry& hook_registry() { return hooks_; }
   plugin::async_calls& async_calls() { return calls_; }
 
@@ -114,6 +117,7 @@ class broker final : public plugin::host_services {
   runtime::metrics_registry& metrics_;
   retainer retainer_;
   std::atomic<retained_store*> retained_{&retainer_};
+  std::atomic<class session_store*> sessions_{nullptr};
   plugin::hook_registry hooks_;
   plugin::async_calls calls_;
   std::mutex clients_mutex_;
@@ -122,6 +126,7 @@ class broker final : public plugin::host_services {
     const void* owner;
     ecp_provider_kind kind;
     std::unique_ptr<retained_store> retained;
+    std::unique_ptr<class session_store> sessions;
   };
   std::mutex providers_mutex_;
   std::vector<provider> providers_;

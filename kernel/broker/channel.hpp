@@ -87,8 +87,10 @@ class channel final : public net::tcp_connection::handler, public outbound {
   void continue_subscribe();
   void finish_subscribe();
   // Returns the granted QoS.
+  // `send_retained` is false when a saved session is restored: its retained messages
+  // were delivered when it first subscribed.
   std::uint8_t add_subscription(const std::string& raw, const mqtt::subscription_options& opts,
-                                std::uint32_t sub_id, bool* existed);
+                                std::uint32_t sub_id, bool* existed, bool send_retained = true);
   void handle_unsubscribe(const mqtt::unsubscribe_packet& u);
   void handle_disconnect(const mqtt::disconnect_packet& d);
   void handle_auth(const mqtt::auth_packet& a);

@@ -178,6 +178,13 @@ void channel::open_session() {
   limits.mqueue_store_qos0 = m.mqueue_store_qos0;
   limits.max_awaiting_rel = m.max_awaiting_rel;
   limits.upgrade_qos = m.upgrade_qos;
+  std::optional<stored_session> stored;
+  if (slot == nullptr && !c.clean_start) {
+    // Not in this node's memory: a session store may still have it.
+    if (auto* store = worker_.owner().session_store()) stored = store->load(c.client_id);
+  } else if (slot == nullptr && c.clean_start) {
+    if (auto* store = worker_.owner().session_store()) store->erase(c.client_id);
+  }
   if (slot != nullptr) {
     present = true;
     worker_.cancel_will(*slot);
@@ -189,6 +196,15 @@ void channel::open_session() {
   }
   slot->ch = this;
   session_ = slot->s.get();
+  if (stored) {
+    present = true;
+    for (const auto& [raw, sub] : stored->subscriptions) {
+      bool existed = false;
+      add_subscription(raw, sub.opts, sub.subscription_id, &existed, false);
+    }
+    worker_.log().info("session_restored client={} subscriptions={}", c.client_id,
+                       stored->subscriptions.size());
+  }
   session_->username = c.username.value_or("");
   connect_session_expiry_ =
       v5 ? c.props.session_expiry_interval.value_or(0)

@@ -116,7 +116,7 @@ void channel::continue_subscribe() {
 
 std::uint8_t channel::add_subscription(const std::string& raw,
                                        const mqtt::subscription_options& opts, std::uint32_t sub_id,
-                                       bool* existed) {
+                                       bool* existed, bool send_retained) {
   const auto& m = worker_.cfg().mqtt;
   auto parsed = mqtt::parse_filter(raw);
   auto& subs = session_->subscriptions();
@@ -142,7 +142,7 @@ std::uint8_t channel::add_subscription(const std::string& raw,
   // Shared subscriptions get no retained messages (as EMQX); retain handling 1 sends
   // them only for a new subscription, 2 never [MQTT-3.3.1-10] [MQTT-3.3.1-11].
   const auto rh = sub.opts.retain_handling;
-  if (!sub.shared() && (rh == 0 || (rh == 1 && !*existed))) {
+  if (send_retained && !sub.shared() && (rh == 0 || (rh == 1 && !*existed))) {
     if (pending_subscribe_) {
       pending_subscribe_->retained.emplace_back(sub.filter, sub);
     } else {

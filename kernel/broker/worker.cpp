@@ -207,6 +207,7 @@ void worker::end_session(const std::string& client_id, const char* why) {
     if (sub.shared()) stats_.sub(stats_.shared_subscriptions);
   }
   redispatch_shared(s);
+  if (auto* store = owner_.session_store()) store->erase(client_id);
   notify_session(std::string_view(why) == "discarded" ? ECP_HOOK_SESSION_DISCARDED
                                                       : ECP_HOOK_SESSION_TERMINATED,
                  s);
@@ -222,6 +223,7 @@ void worker::park_session(session_slot& slot) {
     end_session(s.client_id(), "expired");
     return;
   }
+  if (auto* store = owner_.session_store()) store->save(s);
   if (s.expiry_interval == 0xFFFFFFFF) return;  // never expires
   const std::string client_id = s.client_id();
   slot.expiry_timer = loop_.schedule(std::chrono::seconds(s.expiry_interval), [this, client_id] {

@@ -329,3 +329,46 @@ TEST_CASE("a plugin can provide the retained store, and the broker's own returns
   REQUIRE(mem);
   CHECK(mem->payload == "in-memory");
 }
+
+TEST_CASE("a session store provider brings a persistent session back after a restart") {
+  const auto store = std::filesystem::path(TEST_OUTPUT_DIR) / "session-store";
+  std::filesystem::remove_all(store);
+  std::filesystem::create_directories(store);
+  const std::vector<std::string> env = {"EMQX_CPP_PLUGINS__FX_SESSIONS__DIR=" + store.string()};
+  mqtt::connect_packet cp;
+  cp.client_id = "keeps/its-session";
+  cp.clean_start = false;
+  cp.props.session_expiry_interval = 300;
+  {
+    plugin_broker b("plugin_sessions_1", "fx_sessions", env);
+    mqtt_client c(host, b.broker->port());
+    auto ack = c.connect(cp);
+    REQUIRE(ack);
+    CHECK_FALSE(ack->session_present);
+    REQUIRE(c.subscribe("ss/t", 1));
+    c.close();
+    REQUIRE(eventually([&] { return !std::filesystem::is_empty(store); }));
+    REQUIRE(b.broker->stop());
+  }
+  plugin_broker b("plugin_sessions_2", "fx_sessions", env);
+  mqtt_client c(host, b.broker->port());
+  auto ack = c.connect(cp);
+  REQUIRE(ack);
+  CHECK(ack->session_present);  // a new process: the session came from the store
+  mqtt_client pub(host, b.broker->port());
+  REQUIRE(pub.connect("ss-pub"));
+  REQUIRE(pub.publish("ss/t", "still subscribed", 1));
+  auto got = c.expect<mqtt::publish_packet>(3s);
+  REQUIRE(got);
+  CHECK(got->payload == "still subscribed");
+  CHECK(b.broker->log().find("session_restored client=keeps/its-session subscriptions=1") !=
+        std::string::npos);
+  // A clean start forgets it, in the store too.
+  c.close();
+  mqtt_client clean(host, b.broker->port());
+  mqtt::connect_packet fresh = cp;
+  fresh.clean_start = true;
+  fresh.props.session_expiry_interval = 0;
+  REQUIRE(clean.connect(fresh));
+  CHECK(eventually([&] { return std::filesystem::is_empty(store); }));
+}

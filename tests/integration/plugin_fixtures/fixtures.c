@@ -8,6 +8,7 @@
  *   FIXTURE_CRASHY       message.publish reports a crash for topic "crash/now"
  *   FIXTURE_ACCESS       asynchronous client.authenticate / client.authorize
  *   FIXTURE_RETAINED     provides the retained-message store (a small fixed table)
+ *   FIXTURE_SESSIONS     provides the session store: one file per session in `dir`
  * Written in C on purpose: the ABI must serve plain C plugins.
  */
 #include <pthread.h>
@@ -216,6 +217,63 @@ static const ecp_retained_store_provider store = {sizeof(ecp_retained_store_prov
                                                   on_delete, on_match, on_count};
 #endif
 
+#if defined(FIXTURE_SESSIONS)
+#include <stdio.h>
+#include <unistd.h>
+
+static char session_dir[512];
+
+/* The file of a client id: hex-encoded, since ids may hold '/' or anything else. */
+static void session_path(const char* client_id, char* out, size_t out_len) {
+  size_t n = (size_t)snprintf(out, out_len, "%s/", session_dir);
+  for (; *client_id != 0 && n + 3 < out_len; ++client_id)
+    n += (size_t)snprintf(out + n, out_len - n, "%02x", (unsigned char)*client_id);
+}
+
+static ecp_status on_save(void* state, const char* client_id, const void* blob, size_t len,
+                          uint32_t expiry_s) {
+  char path[1024];
+  FILE* f;
+  (void)state;
+  (void)expiry_s;
+  session_path(client_id, path, sizeof(path));
+  f = fopen(path, "wb");
+  if (f == NULL) return ECP_ERR_UNSUPPORTED;
+  fwrite(blob, 1, len, f);
+  fclose(f);
+  return ECP_OK;
+}
+
+static ecp_status on_load(void* state, const char* client_id, void* (*alloc)(void*, size_t),
+                          void* alloc_ctx, void** blob, size_t* len) {
+  char path[1024];
+  FILE* f;
+  long size;
+  (void)state;
+  session_path(client_id, path, sizeof(path));
+  f = fopen(path, "rb");
+  if (f == NULL) return ECP_ERR_NOT_FOUND;
+  fseek(f, 0, SEEK_END);
+  size = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  *blob = alloc(alloc_ctx, (size_t)size);
+  *len = fread(*blob, 1, (size_t)size, f);
+  fclose(f);
+  return ECP_OK;
+}
+
+static ecp_status on_forget(void* state, const char* client_id) {
+  char path[1024];
+  (void)state;
+  session_path(client_id, path, sizeof(path));
+  unlink(path);
+  return ECP_OK;
+}
+
+static const ecp_session_store_provider session_store = {sizeof(ecp_session_store_provider),
+                                                         on_save, on_load, on_forget};
+#endif
+
 static ecp_status on_init(const ecp_host_api* api, ecp_plugin* plugin, void** state) {
   host = api;
   self = plugin;
@@ -226,6 +284,17 @@ static ecp_status on_init(const ecp_host_api* api, ecp_plugin* plugin, void** st
 #else
 #if defined(FIXTURE_CRASHY)
   api->api_register_hook(plugin, ECP_HOOK_MESSAGE_PUBLISH, ECP_PRIORITY_DEFAULT, on_publish, NULL);
+#endif
+#if defined(FIXTURE_SESSIONS)
+  {
+    const char* dir = NULL;
+    size_t len = 0;
+    if (api->api_config_string(plugin, "dir", &dir, &len) != ECP_OK || len >= sizeof(session_dir))
+      return ECP_ERR_INVALID_ARGUMENT;
+    memcpy(session_dir, dir, len);
+    session_dir[len] = 0;
+    return api->api_register_provider(plugin, ECP_PROVIDER_SESSION_STORE, &session_store, NULL);
+  }
 #endif
 #if defined(FIXTURE_RETAINED)
   {
