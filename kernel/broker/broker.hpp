@@ -81,7 +81,9 @@ class broker final : public plugin::host_services {
   // The retained store in use: the in-memory one, or a plugin's while it provides one.
   retained_store& retained() { return *retained_.load(std::memory_order_acquire); }
   // The provided session store, or nullptr (sessions then live in memory only).
-  class session_store* session_store() { return sessions_.load(std::memory_order_acquire); }
+  class session_store* session_store() {
+    return sessions_.load(std::memory_order_acquire);
+  }
   plugin::hook_registry& hook_registry() { return hooks_; }
   plugin::async_calls& async_calls() { return calls_; }
 
