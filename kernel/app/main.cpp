@@ -149,7 +149,8 @@ int start(const std::vector<std::string>& args) {
   ctl_spec.start = [&](const std::any&) -> std::shared_ptr<runtime::process> {
     auto server = std::make_shared<mgmt::ctl_server>(
         control, ctl_socket(cfg),
-        [&plugins](const std::string& request, std::function<void(const std::string&)> reply) {
+        [&plugins](const std::string& request,
+                   const std::function<void(const std::string&)>& reply) {
           app::handle_ctl_request(plugins, request, reply);
         });
     if (auto r = server->listen(); !r) throw std::runtime_error(r.err().message);

@@ -63,7 +63,7 @@ struct broker_stats {
 class broker final : public plugin::host_services {
  public:
   broker(config::broker_config cfg, runtime::metrics_registry& metrics);
-  ~broker();
+  ~broker() override;
   broker(const broker&) = delete;
   broker& operator=(const broker&) = delete;
 

@@ -13,7 +13,6 @@
 
 namespace emqx_cpp::broker {
 
-using mqtt::protocol_version;
 using mqtt::reason_code;
 
 namespace {

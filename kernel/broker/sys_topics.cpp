@@ -36,8 +36,6 @@ std::string rfc3339_now() {
 
 sys_publisher::sys_publisher(broker& b, worker& home) : broker_(b), home_(home) {}
 
-sys_publisher::~sys_publisher() = default;
-
 void sys_publisher::start() {
   publish_tick();  // version, sysdescr and the node list are retained from the start
   publish_heartbeat();

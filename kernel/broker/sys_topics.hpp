@@ -21,7 +21,7 @@ class channel;
 class sys_publisher {
  public:
   sys_publisher(broker& b, worker& home);
-  ~sys_publisher();
+  ~sys_publisher() = default;
 
   // Arms the timers; call on the home worker's thread.
   void start();

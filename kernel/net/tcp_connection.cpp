@@ -12,11 +12,11 @@
 namespace emqx_cpp::net {
 
 namespace {
-constexpr std::size_t read_chunk = 16 * 1024;
+constexpr std::size_t read_chunk = std::size_t{16} * 1024;
 // Bytes read per readiness event before yielding to other connections on the worker.
-constexpr std::size_t read_budget = 256 * 1024;
+constexpr std::size_t read_budget = std::size_t{256} * 1024;
 // An idle connection gives back buffer memory above this.
-constexpr std::size_t keep_capacity = 64 * 1024;
+constexpr std::size_t keep_capacity = std::size_t{64} * 1024;
 
 std::string errno_text(int err) {
   return std::error_code(err, std::generic_category()).message();

@@ -46,7 +46,9 @@ result<void> plugin_instance::load() {
     return make_error(fmt::format("plugin {}: {}", info_.name, why));
   };
   library_ = dlopen(info_.library_path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (library_ == nullptr) return refuse(std::string("cannot load: ") + dlerror());
+  // glibc keeps the dlerror() text per thread, so the check is a false positive.
+  if (library_ == nullptr)
+    return refuse(std::string("cannot load: ") + dlerror());  // NOLINT(concurrency-mt-unsafe)
   auto* entry = reinterpret_cast<ecp_plugin_entry_fn>(dlsym(library_, ECP_PLUGIN_ENTRY_SYMBOL));
   if (entry == nullptr)
     return refuse(

@@ -127,7 +127,7 @@ std::shared_ptr<plugin_instance> plugin_manager::instance(const std::string& nam
   return it == records_.end() ? nullptr : it->second->current.lock();
 }
 
-void plugin_manager::load(const std::string& name, done_fn done) {
+void plugin_manager::load(const std::string& name, const done_fn& done) {
   if (!supervisor_) return done(make_error("the plugin host is not running"));
   if (supervisor_->child(name) != nullptr)
     return done(make_error(fmt::format("plugin {} is already loaded", name)));
@@ -139,7 +139,7 @@ void plugin_manager::load(const std::string& name, done_fn done) {
   done({});
 }
 
-void plugin_manager::unload(const std::string& name, done_fn done) {
+void plugin_manager::unload(const std::string& name, const done_fn& done) {
   if (!supervisor_ || supervisor_->child(name) == nullptr)
     return done(make_error(fmt::format("plugin {} is not loaded", name)));
   std::erase(wanted_, name);
@@ -150,7 +150,7 @@ void plugin_manager::unload(const std::string& name, done_fn done) {
   if (!r) done(r);
 }
 
-void plugin_manager::reload(const std::string& name, done_fn done) {
+void plugin_manager::reload(const std::string& name, const done_fn& done) {
   if (!supervisor_ || supervisor_->child(name) == nullptr)
     return done(make_error(fmt::format("plugin {} is not loaded", name)));
   // The new table and manifest are checked before the running instance is touched.

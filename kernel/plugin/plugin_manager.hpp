@@ -53,11 +53,11 @@ class plugin_manager {
   // Run-time control (emqx-cpp ctl plugins ...). `done` runs on the control thread once
   // the operation has finished.
   using done_fn = std::function<void(result<void>)>;
-  void load(const std::string& name, done_fn done);
-  void unload(const std::string& name, done_fn done);
+  void load(const std::string& name, const done_fn& done);
+  void unload(const std::string& name, const done_fn& done);
   // Re-reads the plugin's table from the configuration file, stops and unloads the
   // running instance, loads the file on disk again (a rebuilt .so is picked up), starts.
-  void reload(const std::string& name, done_fn done);
+  void reload(const std::string& name, const done_fn& done);
 
   std::vector<plugin_status> list() const;
   std::optional<plugin_status> status(const std::string& name) const;

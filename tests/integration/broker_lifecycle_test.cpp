@@ -18,7 +18,7 @@ using mqtt::protocol_version;
 using mqtt::reason_code;
 
 namespace {
-const std::string host = "127.0.0.1";
+constexpr const char* host = "127.0.0.1";
 
 int run_cli(const std::vector<std::string>& args, std::string& out, std::string& err) {
   const std::string err_path = std::string(TEST_OUTPUT_DIR) + "/cli.err";

@@ -20,7 +20,7 @@ using namespace emqx_cpp::testing;
 using namespace std::chrono_literals;
 
 namespace {
-const std::string host = "127.0.0.1";
+constexpr const char* host = "127.0.0.1";
 
 // Runs mosquitto_sub in the background until it has `count` messages.
 struct subscriber {

@@ -16,7 +16,7 @@ using mqtt::protocol_version;
 using mqtt::reason_code;
 
 namespace {
-const std::string host = "127.0.0.1";
+constexpr const char* host = "127.0.0.1";
 
 mqtt::connect_packet connect_packet(const std::string& id, bool clean, std::uint32_t expiry = 0) {
   mqtt::connect_packet c;

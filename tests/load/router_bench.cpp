@@ -11,6 +11,7 @@
 #include <random>
 #include <shared_mutex>
 #include <string>
+#include <vector>
 
 #include "broker/router.hpp"
 
@@ -36,17 +37,24 @@ void fill(router& r, int devices, int sensors) {
   }
 }
 
+// 1024 publish topics spread over the devices of fill(), the same on every run.
+std::vector<std::string> sample_topics(int devices) {
+  std::mt19937 rng(1);
+  std::vector<std::string> topics;
+  topics.reserve(1024);
+  for (int i = 0; i < 1024; ++i)
+    topics.push_back("devices/" + std::to_string(rng() % devices) + "/sensors/" +
+                     std::to_string(rng() % 10));
+  return topics;
+}
+
 void bm_match(benchmark::State& state) {
   const std::size_t heap_before = mallinfo2().uordblks;
   router r;
   const int devices = static_cast<int>(state.range(0));
   fill(r, devices, 10);
   const std::size_t heap_after = mallinfo2().uordblks;
-  std::mt19937 rng(1);
-  std::vector<std::string> topics;
-  for (int i = 0; i < 1024; ++i)
-    topics.push_back("devices/" + std::to_string(rng() % devices) + "/sensors/" +
-                     std::to_string(rng() % 10));
+  const std::vector<std::string> topics = sample_topics(devices);
   std::size_t i = 0;
   std::size_t hits = 0;
   for (auto _ : state) {
@@ -66,11 +74,7 @@ void bm_match_own_lock(benchmark::State& state) {
   router r;
   fill(r, 10000, 10);
   std::mutex replica_lock;
-  std::mt19937 rng(1);
-  std::vector<std::string> topics;
-  for (int i = 0; i < 1024; ++i)
-    topics.push_back("devices/" + std::to_string(rng() % 10000) + "/sensors/" +
-                     std::to_string(rng() % 10));
+  const std::vector<std::string> topics = sample_topics(10000);
   std::size_t i = 0;
   std::size_t hits = 0;
   for (auto _ : state) {

@@ -30,8 +30,9 @@ child_process::child_process(const std::string& program, const std::vector<std::
     for (const auto& a : args)
       argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
+    // The forked child has one thread, so changing its environment is safe.
     for (const auto& e : env)
-      putenv(const_cast<char*>(e.c_str()));
+      putenv(const_cast<char*>(e.c_str()));  // NOLINT(concurrency-mt-unsafe)
     execv(program.c_str(), argv.data());
     _exit(127);
   }
