@@ -139,23 +139,10 @@ broker_stats broker::stats() {
   return s;
 }
 
-void broker::client_connected(plugin::client_snapshot c) {
-  std::lock_guard lock(clients_mutex_);
-  clients_[c.client_id] = std::move(c);
-}
-
-void broker::client_disconnected(const std::string& client_id, const std::string& peer) {
-  std::lock_guard lock(clients_mutex_);
-  // A takeover registers the new connection before the old one says goodbye.
-  auto it = clients_.find(client_id);
-  if (it != clients_.end() && it->second.peer == peer) clients_.erase(it);
-}
-
 std::optional<plugin::client_snapshot> broker::client_info(const std::string& client_id) {
-  std::lock_guard lock(clients_mutex_);
-  auto it = clients_.find(client_id);
-  if (it == clients_.end()) return std::nullopt;
-  return it->second;
+  // A client's session lives on the worker its client id maps to.
+  if (workers_.empty()) return std::nullopt;
+  return workers_[owner_of(client_id)]->client_snapshot(client_id);
 }
 
 ecp_status broker::publish(std::string_view publisher, std::string_view topic,

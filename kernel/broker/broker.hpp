@@ -87,10 +87,6 @@ class broker final : public plugin::host_services {
   plugin::hook_registry& hook_registry() { return hooks_; }
   plugin::async_calls& async_calls() { return calls_; }
 
-  // The table of connected clients the plugin host reads (api_client_info).
-  void client_connected(plugin::client_snapshot c);
-  void client_disconnected(const std::string& client_id, const std::string& peer);
-
   // plugin::host_services
   ecp_status publish(std::string_view publisher, std::string_view topic, std::string_view payload,
                      std::uint8_t qos, bool retain) override;
@@ -122,8 +118,6 @@ class broker final : public plugin::host_services {
   std::atomic<class session_store*> sessions_{nullptr};
   plugin::hook_registry hooks_;
   plugin::async_calls calls_;
-  std::mutex clients_mutex_;
-  std::unordered_map<std::string, plugin::client_snapshot> clients_;
   struct provider {
     const void* owner;
     ecp_provider_kind kind;

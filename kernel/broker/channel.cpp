@@ -16,17 +16,18 @@ using mqtt::reason_code;
 channel::channel(worker& w, int fd, std::string peer, std::size_t listener,
                  std::string_view initial_input)
     : worker_(w), id_(w.new_channel_id()), listener_(listener) {
-  client_.peer = peer;
-  client_.listener = w.owner().listener(listener).cfg.name;
+  client_.peer = std::move(peer);
+  // EMQX names listeners "<type>:<name>" (ACL rules match on it).
+  client_.listener = "tcp:" + w.owner().listener(listener).cfg.name;
   conn_ = std::make_unique<net::tcp_connection>(
-      w.loop().base(), fd, this, std::move(peer),
+      w.loop().base(), fd, this,
       static_cast<std::size_t>(w.owner().listener(listener).cfg.high_watermark), initial_input);
   last_activity_ = std::chrono::steady_clock::now();
+  deadline_.owner = this;
 }
 
 channel::~channel() {
-  worker_.loop().cancel(idle_timer_);
-  worker_.loop().cancel(keepalive_timer_);
+  if (shown_) worker_.hide_client(*this);
   if (access_) worker_.loop().cancel(access_->timer);
   // A DISCONNECT or CONNACK may still be on its way out; let it drain on its own.
   if (conn_ && !conn_->closed()) worker_.linger(std::move(conn_));
@@ -35,11 +36,7 @@ channel::~channel() {
 void channel::start() {
   const auto idle = worker_.cfg().mqtt.idle_timeout_ms;
   if (idle != 0) {
-    idle_timer_ = worker_.loop().schedule(std::chrono::milliseconds(idle), [this] {
-      idle_timer_ = 0;
-      if (state_ == state::awaiting_connect)
-        close(close_kind::abnormal, std::nullopt, "no CONNECT within idle_timeout");
-    });
+    worker_.arm_deadline(deadline_, last_activity_ + std::chrono::milliseconds(idle));
   }
   conn_->start();
 }
@@ -158,7 +155,7 @@ void channel::on_closed(net::tcp_connection& /*c*/, const std::string& why) {
 
 void channel::on_drained(net::tcp_connection& /*c*/) {
   if (session_ == nullptr) return;
-  session_->drain(this, std::chrono::steady_clock::now(), delivery_stats_);
+  session_->drain(this, std::chrono::steady_clock::now(), worker_.delivery_counts());
   wrote();
 }
 
@@ -176,18 +173,6 @@ void channel::flush() {
     worker_.stats().add(worker_.stats().bytes_sent, conn_->bytes_out() - reported_out_);
     reported_out_ = conn_->bytes_out();
   }
-  auto& st = worker_.stats();
-  if (delivery_stats_.sent != 0) st.add(st.messages_sent, delivery_stats_.sent);
-  const std::uint64_t dropped = delivery_stats_.dropped_queue_full +
-                                delivery_stats_.dropped_expired + delivery_stats_.dropped_busy +
-                                delivery_stats_.dropped_qos0_offline +
-                                delivery_stats_.dropped_too_large;
-  if (dropped != 0) st.add(st.messages_dropped, dropped);
-  if (delivery_stats_.dropped_queue_full != 0)
-    st.add(st.messages_dropped_queue_full, delivery_stats_.dropped_queue_full);
-  if (delivery_stats_.dropped_expired != 0)
-    st.add(st.messages_dropped_expired, delivery_stats_.dropped_expired);
-  delivery_stats_ = {};
 }
 
 bool channel::can_send() const {
@@ -244,9 +229,7 @@ void channel::close(close_kind kind, std::optional<reason_code> code, const std:
   if (state_ == state::closed) return;
   const bool was_connected = state_ == state::connected;
   state_ = state::closed;
-  worker_.loop().cancel(idle_timer_);
-  worker_.loop().cancel(keepalive_timer_);
-  idle_timer_ = keepalive_timer_ = 0;
+  deadline_.disarm();
   if (access_) {
     worker_.owner().async_calls().cancel(access_->token);
     worker_.loop().cancel(access_->timer);
@@ -266,7 +249,8 @@ void channel::close(close_kind kind, std::optional<reason_code> code, const std:
                         client_.peer, why);
     worker_.stats().sub(worker_.stats().connections);
     worker_.stats().add(worker_.stats().client_disconnected);
-    worker_.owner().client_disconnected(client_.client_id, client_.peer);
+    if (shown_) worker_.hide_client(*this);
+    shown_ = false;
     publish_client_event("disconnected");
     notify(ECP_HOOK_CLIENT_DISCONNECTED, code ? static_cast<int>(*code) : 0);
     detach_session(kind);
@@ -310,19 +294,34 @@ void channel::detach_session(close_kind kind) {
   worker_.park_session(*slot);
 }
 
-void channel::arm_keepalive() {
-  if (keepalive_ == 0) return;
-  const double limit_ms = keepalive_ * 1000.0 * worker_.cfg().mqtt.keepalive_multiplier;
-  const auto since = std::chrono::steady_clock::now() - last_activity_;
-  const auto left = std::chrono::milliseconds(static_cast<std::int64_t>(limit_ms)) - since;
-  keepalive_timer_ = worker_.loop().schedule(
-      std::max<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(1)), [this] {
-        keepalive_timer_ = 0;
-        on_keepalive_timer();
-      });
+plugin::client_snapshot channel::snapshot() const {
+  plugin::client_snapshot snap;
+  snap.client_id = client_.client_id;
+  snap.username = client_.username;
+  snap.peer = client_.peer;
+  snap.listener = client_.listener;
+  snap.protocol_version = static_cast<std::uint8_t>(version_);
+  snap.is_superuser = client_.is_superuser;
+  snap.clean_start = clean_start_;
+  snap.keepalive = keepalive_;
+  return snap;
 }
 
-void channel::on_keepalive_timer() {
+void channel::arm_keepalive() {
+  if (keepalive_ == 0) {
+    deadline_.disarm();
+    return;
+  }
+  const double limit_ms = keepalive_ * 1000.0 * worker_.cfg().mqtt.keepalive_multiplier;
+  worker_.arm_deadline(
+      deadline_, last_activity_ + std::chrono::milliseconds(static_cast<std::int64_t>(limit_ms)));
+}
+
+void channel::on_deadline() {
+  if (state_ == state::awaiting_connect) {
+    close(close_kind::abnormal, std::nullopt, "no CONNECT within idle_timeout");
+    return;
+  }
   if (state_ != state::connected) return;
   const double limit_ms = keepalive_ * 1000.0 * worker_.cfg().mqtt.keepalive_multiplier;
   const auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -332,7 +331,7 @@ void channel::on_keepalive_timer() {
           fmt::format("keepalive timeout after {} ms", idle.count()));
     return;
   }
-  arm_keepalive();
+  arm_keepalive();  // there was traffic since: wait from the last of it
 }
 
 void channel::handle_auth(const mqtt::auth_packet& /*a*/) {

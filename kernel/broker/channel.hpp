@@ -21,7 +21,9 @@
 #include "mqtt/codec.hpp"
 #include "net/tcp_connection.hpp"
 #include "plugin/hook_runner.hpp"
+#include "plugin/host_services.hpp"
 #include "runtime/executor.hpp"
+#include "runtime/timer_wheel.hpp"
 
 namespace emqx_cpp::broker {
 
@@ -57,6 +59,13 @@ class channel final : public net::tcp_connection::handler, public outbound {
   void flush();
   bool dirty = false;
 
+  // The wait for CONNECT, then the keepalive check, on the worker's timer wheel.
+  struct deadline_hook : runtime::wheel_hook {
+    channel* owner = nullptr;
+  };
+  // Called by the worker when the deadline passes.
+  void on_deadline();
+
   std::uint64_t id() const { return id_; }
   bool connected() const { return state_ == state::connected; }
   // Subscribes this client as if it had sent SUBSCRIBE (api_subscribe, auto subscribe):
@@ -67,6 +76,9 @@ class channel final : public net::tcp_connection::handler, public outbound {
   const client_info& client() const { return client_; }
   session* current_session() const { return session_; }
   mqtt::protocol_version version() const { return version_; }
+  // What api_client_info reports; read by other threads only after the worker showed
+  // this channel (the fields it reads are fixed by then).
+  plugin::client_snapshot snapshot() const;
 
  private:
   enum class state { awaiting_connect, connected, closed };
@@ -81,7 +93,7 @@ class channel final : public net::tcp_connection::handler, public outbound {
   void open_session();
   void refuse_connect(mqtt::reason_code code, const std::string& why);
   void handle_publish(mqtt::publish_packet& p);
-  void publish_authorized(bool allowed);
+  void publish_authorized(bool allowed, mqtt::publish_packet& p);
   void handle_ack(const mqtt::ack_packet& a);
   void handle_subscribe(mqtt::subscribe_packet& s);
   void continue_subscribe();
@@ -115,7 +127,6 @@ class channel final : public net::tcp_connection::handler, public outbound {
   void notify(ecp_hook_point hook, int reason = 0);
 
   void arm_keepalive();
-  void on_keepalive_timer();
   void deliver_retained(const std::string& filter, const subscription& sub);
   void publish_client_event(const char* event);
 
@@ -127,14 +138,15 @@ class channel final : public net::tcp_connection::handler, public outbound {
   mqtt::protocol_version version_ = mqtt::protocol_version::v3_1_1;
   client_info client_;
   session* session_ = nullptr;
-  std::optional<mqtt::will_message> will_;
+  // Rarely present, so held by pointer: an idle connection pays a pointer, not the
+  // whole packet (docs/design/performance.md, memory per connection).
+  std::unique_ptr<mqtt::will_message> will_;
   std::uint32_t will_delay_ = 0;
   std::uint16_t keepalive_ = 0;
   std::chrono::steady_clock::time_point last_activity_;
   std::chrono::steady_clock::time_point connected_at_;
   std::uint64_t connected_at_ms_ = 0;  // wall clock, for $SYS event messages
-  runtime::timer_id idle_timer_ = 0;
-  runtime::timer_id keepalive_timer_ = 0;
+  deadline_hook deadline_;
   bool counted_ = false;  // holds a slot in its listener's connection count
   bool over_limit_ = false;
   // Client-side limits (v5 CONNECT properties).
@@ -142,10 +154,15 @@ class channel final : public net::tcp_connection::handler, public outbound {
   std::uint16_t client_alias_max_ = 0;        // aliases we may use toward the client
   std::uint32_t connect_session_expiry_ = 0;  // from CONNECT, for the DISCONNECT rule
   bool problem_information_ = true;           // Request Problem Information (v5 CONNECT)
-  std::unordered_map<std::uint16_t, std::string> inbound_aliases_;
-  std::unordered_map<std::string, std::uint16_t> outbound_aliases_;
-  delivery_stats delivery_stats_;
+  // Topic aliases (v5), created by the first PUBLISH that uses one.
+  struct topic_aliases {
+    std::unordered_map<std::uint16_t, std::string> inbound;
+    std::unordered_map<std::string, std::uint16_t> outbound;
+  };
+  std::unique_ptr<topic_aliases> aliases_;
+  topic_aliases& aliases();
   bool clean_start_ = true;
+  bool shown_ = false;  // published in the worker's client table
 
   // An access hook waiting for an asynchronous answer.
   struct pending_access {
@@ -159,9 +176,9 @@ class channel final : public net::tcp_connection::handler, public outbound {
   };
   std::unique_ptr<pending_access> access_;
   // Packets whose handling is suspended on an access hook.
-  std::optional<mqtt::connect_packet> pending_connect_;
+  std::unique_ptr<mqtt::connect_packet> pending_connect_;
   bool pending_assigned_ = false;
-  std::optional<mqtt::publish_packet> pending_publish_;
+  std::unique_ptr<mqtt::publish_packet> pending_publish_;
   struct subscribe_job {
     mqtt::subscribe_packet packet;
     std::size_t next = 0;
@@ -169,7 +186,7 @@ class channel final : public net::tcp_connection::handler, public outbound {
     std::vector<std::pair<std::string, subscription>> retained;  // filter, subscription
     std::string current;  // the filter being handled (after client.subscribe rewrites)
   };
-  std::optional<subscribe_job> pending_subscribe_;
+  std::unique_ptr<subscribe_job> pending_subscribe_;
   std::uint64_t reported_in_ = 0;
   std::uint64_t reported_out_ = 0;
 };

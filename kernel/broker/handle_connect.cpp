@@ -35,8 +35,7 @@ void channel::refuse_connect(reason_code code, const std::string& why) {
 }
 
 void channel::handle_connect(mqtt::connect_packet& c) {
-  worker_.loop().cancel(idle_timer_);
-  idle_timer_ = 0;
+  deadline_.disarm();
   version_ = c.version;
   const auto& m = worker_.cfg().mqtt;
   bool assigned = false;
@@ -120,7 +119,7 @@ void channel::connect_on_owner(mqtt::connect_packet c, bool assigned_id) {
     frame->event.password = frame->topic.data();
     frame->event.password_len = frame->topic.size();
   }
-  pending_connect_ = std::move(c);
+  pending_connect_ = std::make_unique<mqtt::connect_packet>(std::move(c));
   if (worker_.hooks().empty(ECP_HOOK_CLIENT_AUTHENTICATE)) {
     authenticated(plugin::chain_result{});
     return;
@@ -212,7 +211,7 @@ void channel::open_session() {
   session_->expiry_interval = connect_session_expiry_;
 
   if (v5 && m.server_keepalive != 0) keepalive_ = m.server_keepalive;
-  will_ = std::move(c.will);
+  will_ = c.will ? std::make_unique<mqtt::will_message>(std::move(*c.will)) : nullptr;
   will_delay_ = will_ ? will_->props.will_delay_interval.value_or(0) : 0;
   client_max_packet_ = c.props.maximum_packet_size.value_or(0);
   problem_information_ = c.props.request_problem_information.value_or(1) == 1;
@@ -248,20 +247,12 @@ void channel::open_session() {
   worker_.log().debug("connected client={} peer={} proto={} clean_start={} keepalive={}",
                       client_.client_id, client_.peer, static_cast<int>(version_), c.clean_start,
                       keepalive_);
-  plugin::client_snapshot snap;
-  snap.client_id = client_.client_id;
-  snap.username = client_.username;
-  snap.peer = client_.peer;
-  snap.listener = client_.listener;
-  snap.protocol_version = static_cast<std::uint8_t>(version_);
-  snap.is_superuser = client_.is_superuser;
-  snap.clean_start = c.clean_start;
-  snap.keepalive = keepalive_;
-  worker_.owner().client_connected(std::move(snap));
+  worker_.show_client(*this);
+  shown_ = true;
   publish_client_event("connected");
   if (present) {
     worker_.notify_session(ECP_HOOK_SESSION_RESUMED, *session_);
-    session_->resume(this, std::chrono::steady_clock::now(), delivery_stats_);
+    session_->resume(this, std::chrono::steady_clock::now(), worker_.delivery_counts());
   }
   notify(ECP_HOOK_CLIENT_CONNECTED);
 }

@@ -18,6 +18,11 @@ using mqtt::packet_type;
 using mqtt::protocol_version;
 using mqtt::reason_code;
 
+channel::topic_aliases& channel::aliases() {
+  if (!aliases_) aliases_ = std::make_unique<topic_aliases>();
+  return *aliases_;
+}
+
 void channel::handle_publish(mqtt::publish_packet& p) {
   const auto& m = worker_.cfg().mqtt;
   if (p.props && p.props->topic_alias) {
@@ -28,15 +33,15 @@ void channel::handle_publish(mqtt::publish_packet& p) {
       return;
     }
     if (p.topic.empty()) {
-      auto it = inbound_aliases_.find(alias);
-      if (it == inbound_aliases_.end()) {
+      auto it = aliases().inbound.find(alias);
+      if (it == aliases().inbound.end()) {
         protocol_violation(reason_code::protocol_error,
                            fmt::format("unknown topic alias {} [MQTT-3.3.2-7]", alias));
         return;
       }
       p.topic = it->second;
     } else {
-      inbound_aliases_[alias] = p.topic;
+      aliases().inbound[alias] = p.topic;
     }
   }
   if (!mqtt::valid_topic_name(p.topic, m.max_topic_levels)) {
@@ -58,11 +63,11 @@ void channel::handle_publish(mqtt::publish_packet& p) {
     return;
   }
   worker_.stats().add(worker_.stats().messages_received);
-  pending_publish_ = std::move(p);
   if (worker_.hooks().empty(ECP_HOOK_CLIENT_AUTHORIZE)) {
-    publish_authorized(true);
+    publish_authorized(true, p);
     return;
   }
+  pending_publish_ = std::make_unique<mqtt::publish_packet>(std::move(p));
   auto frame = new_frame(ECP_HOOK_CLIENT_AUTHORIZE);
   frame->topic = pending_publish_->topic;
   frame->event.topic = frame->topic.c_str();
@@ -71,14 +76,13 @@ void channel::handle_publish(mqtt::publish_packet& p) {
   frame->event.action = ECP_ACTION_PUBLISH;
   run_access_hook(std::move(frame), [this](const plugin::chain_result& r) {
     // Nobody deciding means allowed, until an authorization plugin sets no_match.
-    publish_authorized(!(r.result == ECP_HOOK_STOP && r.reply.code != ECP_OK));
+    if (state_ == state::closed || !pending_publish_) return;
+    const auto held = std::move(pending_publish_);
+    publish_authorized(!(r.result == ECP_HOOK_STOP && r.reply.code != ECP_OK), *held);
   });
 }
 
-void channel::publish_authorized(bool allowed) {
-  if (state_ == state::closed || !pending_publish_) return;
-  mqtt::publish_packet p = std::move(*pending_publish_);
-  pending_publish_.reset();
+void channel::publish_authorized(bool allowed, mqtt::publish_packet& p) {
   const auto& m = worker_.cfg().mqtt;
   const bool v5 = version_ == protocol_version::v5;
   const auto ack_type = p.qos == 2 ? packet_type::pubrec : packet_type::puback;
@@ -149,11 +153,11 @@ void channel::handle_ack(const mqtt::ack_packet& a) {
   message_ptr* want_acked = worker_.hooks().empty(ECP_HOOK_MESSAGE_ACKED) ? nullptr : &acked;
   switch (a.type) {
     case packet_type::puback:
-      known = session_->on_puback(a.packet_id, this, now, delivery_stats_, want_acked);
+      known = session_->on_puback(a.packet_id, this, now, worker_.delivery_counts(), want_acked);
       break;
     case packet_type::pubrec:
-      known = session_->on_pubrec(a.packet_id, mqtt::is_error(a.code), this, now, delivery_stats_,
-                                  want_acked);
+      known = session_->on_pubrec(a.packet_id, mqtt::is_error(a.code), this, now,
+                                  worker_.delivery_counts(), want_acked);
       if (!known) {
         // Answer an unknown PUBREC so the client can finish its side of the flow.
         send_ack(packet_type::pubrel, a.packet_id,
@@ -169,7 +173,7 @@ void channel::handle_ack(const mqtt::ack_packet& a) {
       break;
     }
     case packet_type::pubcomp:
-      known = session_->on_pubcomp(a.packet_id, this, now, delivery_stats_);
+      known = session_->on_pubcomp(a.packet_id, this, now, worker_.delivery_counts());
       break;
     default:
       break;
@@ -209,12 +213,13 @@ bool channel::send_publish(const delivery& d, std::uint16_t packet_id, bool dup)
     v.message_expiry = msg.remaining_expiry(now);
     if (d.subscription_id != 0) v.subscription_ids = std::span(&d.subscription_id, 1);
     if (client_alias_max_ != 0) {
-      auto it = outbound_aliases_.find(msg.topic);
-      if (it != outbound_aliases_.end()) {
+      auto& to_client = aliases().outbound;
+      auto it = to_client.find(msg.topic);
+      if (it != to_client.end()) {
         v.topic_alias = it->second;
         v.topic = {};
-      } else if (outbound_aliases_.size() < client_alias_max_) {
-        v.topic_alias = static_cast<std::uint16_t>(outbound_aliases_.size() + 1);
+      } else if (to_client.size() < client_alias_max_) {
+        v.topic_alias = static_cast<std::uint16_t>(to_client.size() + 1);
         new_alias = true;
       }
     }
@@ -225,7 +230,7 @@ bool channel::send_publish(const delivery& d, std::uint16_t packet_id, bool dup)
     return false;
   }
   // The alias is only known to the client once a packet carrying topic and alias left.
-  if (new_alias) outbound_aliases_.emplace(msg.topic, v.topic_alias);
+  if (new_alias) aliases_->outbound.emplace(msg.topic, v.topic_alias);
   mqtt::encode_publish(v, version_, conn_->output());
   worker_.stats().add(worker_.stats().packets_sent);
   wrote();

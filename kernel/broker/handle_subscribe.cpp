@@ -23,9 +23,9 @@ reason_code refusal(ecp_status code) {
 }  // namespace
 
 void channel::handle_subscribe(mqtt::subscribe_packet& s) {
-  subscribe_job job;
-  job.ack.packet_id = s.packet_id;
-  job.packet = std::move(s);
+  auto job = std::make_unique<subscribe_job>();
+  job->ack.packet_id = s.packet_id;
+  job->packet = std::move(s);
   pending_subscribe_ = std::move(job);
   continue_subscribe();
 }
@@ -183,7 +183,7 @@ void channel::deliver_retained(const std::string& filter, const subscription& su
     d.retain = true;  // retained on subscribe always carry RETAIN=1 [MQTT-3.3.1-9]
     d.subscription_id = sub.subscription_id;
     d.msg = std::move(msg);
-    session_->deliver(std::move(d), this, now, delivery_stats_);
+    session_->deliver(std::move(d), this, now, worker_.delivery_counts());
   }
 }
 

@@ -18,7 +18,7 @@ std::uint16_t session::next_packet_id() {
   return 0;
 }
 
-std::deque<session::inflight_entry>::iterator session::find_inflight(std::uint16_t packet_id) {
+lazy_deque<session::inflight_entry>::iterator session::find_inflight(std::uint16_t packet_id) {
   // Acknowledgements usually come in order, so the oldest entry is checked first.
   return std::find_if(inflight_.begin(), inflight_.end(),
                       [&](const inflight_entry& e) { return e.packet_id == packet_id; });

@@ -12,13 +12,14 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "broker/lazy_deque.hpp"
 #include "broker/message.hpp"
 #include "mqtt/packets.hpp"
 
@@ -121,8 +122,8 @@ class session {
   // Session expiry, in seconds (0xFFFFFFFF: never).
   std::uint32_t expiry_interval = 0;
   // The will of the connection that last used this session.
-  std::optional<mqtt::will_message> will;
-  std::uint32_t will_delay = 0;  // seconds
+  std::unique_ptr<mqtt::will_message> will;  // by pointer: most sessions have none
+  std::uint32_t will_delay = 0;              // seconds
   std::string username;
 
  private:
@@ -136,14 +137,14 @@ class session {
   std::uint16_t next_packet_id();
   bool send_now(delivery& d, outbound* out, steady_clock::time_point now, delivery_stats& stats);
   void enqueue(delivery d, delivery_stats& stats);
-  std::deque<inflight_entry>::iterator find_inflight(std::uint16_t packet_id);
+  lazy_deque<inflight_entry>::iterator find_inflight(std::uint16_t packet_id);
 
   std::uint64_t id_;
   std::string client_id_;
   session_limits limits_;
   std::map<std::string, subscription> subscriptions_;
-  std::deque<inflight_entry> inflight_;
-  std::deque<delivery> mqueue_;
+  lazy_deque<inflight_entry> inflight_;
+  lazy_deque<delivery> mqueue_;
   std::unordered_map<std::uint16_t, steady_clock::time_point> awaiting_rel_;
   std::uint16_t last_packet_id_ = 0;
 };

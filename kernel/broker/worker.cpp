@@ -11,15 +11,24 @@
 
 namespace emqx_cpp::broker {
 
+namespace {
+// Keepalive and CONNECT deadlines fire within one tick of being due; a round of the
+// wheel (102 s) covers the default keepalive of 60 s times 1.5 in one pass.
+constexpr std::chrono::milliseconds deadline_tick{100};
+constexpr std::size_t deadline_slots = 1024;
+}  // namespace
+
 worker::worker(broker& owner, std::uint16_t index, std::size_t worker_count)
     : owner_(owner),
       index_(index),
       log_(runtime::logger_for("broker")),
       rng_(std::random_device{}() ^ (std::uint64_t{index} << 32)),
       hooks_(owner.hook_registry()),
-      outbox_(worker_count) {
+      outbox_(worker_count),
+      deadlines_(deadline_tick, deadline_slots, std::chrono::steady_clock::now()) {
   flush_ev_ = event_new(loop_.base(), -1, 0, &worker::on_flush_event, this);
   event_priority_set(flush_ev_, runtime::event_loop::end_of_iteration_priority);
+  deadline_tick_ev_ = event_new(loop_.base(), -1, EV_PERSIST, &worker::on_deadline_tick, this);
 }
 
 worker::~worker() {
@@ -29,6 +38,24 @@ worker::~worker() {
   lingering_.clear();
   listeners_.clear();
   event_free(flush_ev_);
+  event_free(deadline_tick_ev_);
+}
+
+void worker::arm_deadline(runtime::wheel_hook& h, std::chrono::steady_clock::time_point due) {
+  deadlines_.arm(h, due);
+  if (event_pending(deadline_tick_ev_, EV_TIMEOUT, nullptr) == 0) {
+    const timeval tv{0, static_cast<suseconds_t>(deadline_tick.count() * 1000)};
+    event_add(deadline_tick_ev_, &tv);
+  }
+}
+
+void worker::on_deadline_tick(int /*fd*/, short /*what*/, void* self) {
+  auto* w = static_cast<worker*>(self);
+  w->deadlines_.advance(std::chrono::steady_clock::now(), [](runtime::wheel_hook& h) {
+    static_cast<channel::deadline_hook&>(h).owner->on_deadline();
+  });
+  if (w->deadlines_.size() == 0) event_del(w->deadline_tick_ev_);
+  w->request_flush();
 }
 
 const config::broker_config& worker::cfg() const {
@@ -57,15 +84,14 @@ void worker::close_listeners() {
 }
 
 channel* worker::channel_by_id(std::uint64_t id) {
-  auto it = channel_ids_.find(id);
-  return it == channel_ids_.end() ? nullptr : it->second;
+  auto it = channels_.find(id);
+  return it == channels_.end() ? nullptr : it->second.get();
 }
 
 void worker::accept(net::accepted_socket s, std::size_t listener) {
   auto ch = std::make_unique<channel>(*this, s.fd, std::move(s.peer), listener);
   channel* raw = ch.get();
-  channel_ids_.emplace(raw->id(), raw);
-  channels_.emplace(raw, std::move(ch));
+  channels_.emplace(raw->id(), std::move(ch));
   raw->start();
   request_flush();
 }
@@ -73,16 +99,14 @@ void worker::accept(net::accepted_socket s, std::size_t listener) {
 void worker::adopt(handover h) {
   auto ch = std::make_unique<channel>(*this, h.fd, std::move(h.peer), h.listener, h.unparsed);
   channel* raw = ch.get();
-  channel_ids_.emplace(raw->id(), raw);
-  channels_.emplace(raw, std::move(ch));
+  channels_.emplace(raw->id(), std::move(ch));
   raw->start_handed_over(std::move(h.connect), h.over_limit, h.assigned_id);
   request_flush();
 }
 
 void worker::retire(channel* ch) {
-  auto it = channels_.find(ch);
+  auto it = channels_.find(ch->id());
   if (it == channels_.end()) return;
-  channel_ids_.erase(ch->id());
   retired_.push_back(std::move(it->second));
   channels_.erase(it);
   request_flush();
@@ -121,8 +145,21 @@ void worker::end_of_iteration() {
     for (channel* ch : dirty)
       ch->flush();
   }
+  report_deliveries();
   retired_.clear();
   std::erase_if(lingering_, [](const lingering& l) { return l.conn->closed(); });
+}
+
+void worker::report_deliveries() {
+  auto& d = delivery_;
+  if (d.sent != 0) stats_.add(stats_.messages_sent, d.sent);
+  const std::uint64_t dropped = d.dropped_queue_full + d.dropped_expired + d.dropped_busy +
+                                d.dropped_qos0_offline + d.dropped_too_large;
+  if (dropped != 0) stats_.add(stats_.messages_dropped, dropped);
+  if (d.dropped_queue_full != 0)
+    stats_.add(stats_.messages_dropped_queue_full, d.dropped_queue_full);
+  if (d.dropped_expired != 0) stats_.add(stats_.messages_dropped_expired, d.dropped_expired);
+  d = {};
 }
 
 void worker::linger(std::unique_ptr<net::tcp_connection> conn) {
@@ -158,8 +195,8 @@ void worker::disconnect_all() {
   close_listeners();
   std::vector<channel*> all;
   all.reserve(channels_.size());
-  for (auto& [raw, ch] : channels_)
-    all.push_back(raw);
+  for (auto& [id, ch] : channels_)
+    all.push_back(ch.get());
   for (channel* ch : all)
     ch->kick(mqtt::reason_code::server_shutting_down, false);
   end_of_iteration();
@@ -169,25 +206,51 @@ std::uint64_t worker::new_session_id() {
   return (std::uint64_t{index_} << 48) | next_session_++;
 }
 
-worker::session_slot* worker::find_session(const std::string& client_id) {
+worker::session_slot* worker::find_session(std::string_view client_id) {
   auto it = sessions_.find(client_id);
   return it == sessions_.end() ? nullptr : &it->second;
 }
 
 worker::session_slot* worker::find_session(std::uint64_t session_id) {
   auto it = session_ids_.find(session_id);
-  return it == session_ids_.end() ? nullptr : find_session(it->second);
+  return it == session_ids_.end() ? nullptr : it->second;
 }
 
 worker::session_slot& worker::create_session(const std::string& client_id,
                                              const session_limits& limits) {
   const std::uint64_t id = new_session_id();
-  auto& slot = sessions_[client_id];
-  slot.s = std::make_unique<session>(id, client_id, limits);
-  session_ids_[id] = client_id;
+  auto s = std::make_unique<session>(id, client_id, limits);
+  const std::string_view key = s->client_id();
+  session_slot* slot = nullptr;
+  {
+    std::lock_guard lock(clients_mutex_);
+    // Callers end a previous session of this client id first.
+    slot = &sessions_.try_emplace(key).first->second;
+  }
+  slot->s = std::move(s);
+  session_ids_[id] = slot;
   stats_.add(stats_.sessions);
-  notify_session(ECP_HOOK_SESSION_CREATED, *slot.s);
-  return slot;
+  notify_session(ECP_HOOK_SESSION_CREATED, *slot->s);
+  return *slot;
+}
+
+void worker::show_client(const channel& ch) {
+  std::lock_guard lock(clients_mutex_);
+  if (auto* slot = find_session(ch.client().client_id)) slot->visible = &ch;
+}
+
+void worker::hide_client(const channel& ch) {
+  std::lock_guard lock(clients_mutex_);
+  // A takeover shows the new connection before the old one closes.
+  if (auto* slot = find_session(ch.client().client_id); slot && slot->visible == &ch)
+    slot->visible = nullptr;
+}
+
+std::optional<plugin::client_snapshot> worker::client_snapshot(std::string_view client_id) const {
+  std::lock_guard lock(clients_mutex_);
+  auto it = sessions_.find(client_id);
+  if (it == sessions_.end() || it->second.visible == nullptr) return std::nullopt;
+  return it->second.visible->snapshot();
 }
 
 void worker::end_session(const std::string& client_id, const char* why) {
@@ -213,7 +276,10 @@ void worker::end_session(const std::string& client_id, const char* why) {
                  s);
   log_->debug("session_terminated client={} reason={}", client_id, why);
   session_ids_.erase(s.id());
-  sessions_.erase(it);
+  {
+    std::lock_guard lock(clients_mutex_);
+    sessions_.erase(it);
+  }
   stats_.sub(stats_.sessions);
 }
 
@@ -236,7 +302,7 @@ void worker::park_session(session_slot& slot) {
 }
 
 void worker::schedule_will(session_slot& slot, mqtt::will_message will, std::uint32_t delay_s) {
-  slot.s->will = std::move(will);
+  slot.s->will = std::make_unique<mqtt::will_message>(std::move(will));
   const std::string client_id = slot.s->client_id();
   slot.will_timer = loop_.schedule(std::chrono::seconds(delay_s), [this, client_id] {
     auto* sl = find_session(client_id);
@@ -379,22 +445,9 @@ void worker::deliver_local(std::uint64_t session_id, delivery d, bool no_local) 
   }
   session& s = *slot->s;
   if (no_local && d.msg->publisher == s.client_id()) return;
-  const auto now = steady_clock::now();
-  if (slot->ch != nullptr) {
-    delivery_stats st;
-    s.deliver(std::move(d), slot->ch, now, st);
-    if (st.sent != 0) stats_.add(stats_.messages_sent, st.sent);
-    const std::uint64_t dropped = st.dropped_queue_full + st.dropped_expired + st.dropped_busy +
-                                  st.dropped_too_large + st.dropped_qos0_offline;
-    if (dropped != 0) stats_.add(stats_.messages_dropped, dropped);
-    if (st.dropped_queue_full != 0)
-      stats_.add(stats_.messages_dropped_queue_full, st.dropped_queue_full);
-    return;
-  }
-  delivery_stats st;
-  s.deliver(std::move(d), nullptr, now, st);
-  const std::uint64_t dropped = st.dropped_queue_full + st.dropped_qos0_offline;
-  if (dropped != 0) stats_.add(stats_.messages_dropped, dropped);
+  // Counted in delivery_ and reported once at the end of the loop cycle.
+  s.deliver(std::move(d), slot->ch, steady_clock::now(), delivery_);
+  request_flush();
 }
 
 void worker::receive_deliveries(std::vector<remote_delivery> batch) {

@@ -34,8 +34,10 @@
 #include "net/tcp_connection.hpp"
 #include "net/tcp_listener.hpp"
 #include "plugin/hook_registry.hpp"
+#include "plugin/host_services.hpp"
 #include "runtime/event_loop.hpp"
 #include "runtime/log.hpp"
+#include "runtime/timer_wheel.hpp"
 
 struct event;
 
@@ -98,6 +100,9 @@ class worker {
   struct session_slot {
     std::unique_ptr<session> s;
     channel* ch = nullptr;  // the connected channel, if any
+    // The channel once its CONNACK went out, as other threads may read it
+    // (client_snapshot); written under clients_mutex_.
+    const channel* visible = nullptr;
     runtime::timer_id expiry_timer = 0;
     runtime::timer_id will_timer = 0;
   };
@@ -112,6 +117,8 @@ class worker {
   broker& owner() { return owner_; }
   const config::broker_config& cfg() const;
   worker_stats& stats() { return stats_; }
+  // What sessions did with messages in this loop cycle; added to stats() at its end.
+  delivery_stats& delivery_counts() { return delivery_; }
   std::mt19937_64& rng() { return rng_; }
   spdlog::logger& log() { return *log_; }
 
@@ -133,6 +140,8 @@ class worker {
   plugin::hook_cache& hooks() { return hooks_; }
   // A closed channel; it is destroyed at the end of the loop iteration.
   void retire(channel* ch);
+  // Arms a channel's CONNECT or keepalive deadline on this worker's timer wheel.
+  void arm_deadline(runtime::wheel_hook& h, std::chrono::steady_clock::time_point due);
   // A channel with output to write at the end of this iteration.
   void mark_dirty(channel* ch);
   void request_flush();
@@ -141,7 +150,7 @@ class worker {
   void linger(std::unique_ptr<net::tcp_connection> conn);
 
   // Sessions of client ids owned by this worker.
-  session_slot* find_session(const std::string& client_id);
+  session_slot* find_session(std::string_view client_id);
   session_slot* find_session(std::uint64_t session_id);
   session_slot& create_session(const std::string& client_id, const session_limits& limits);
   // Ends a session: its routes go, a pending will is published, shared-subscription
@@ -149,6 +158,13 @@ class worker {
   void end_session(const std::string& client_id, const char* why);
   // The client left; keep the session for its expiry interval (or end it now).
   void park_session(session_slot& slot);
+  // Connected clients as the plugin host sees them (api_client_info): published by the
+  // channel after its CONNACK, withdrawn when it closes. client_snapshot() may be
+  // called from any thread.
+  void show_client(const channel& ch);
+  void hide_client(const channel& ch);
+  std::optional<plugin::client_snapshot> client_snapshot(std::string_view client_id) const;
+
   void schedule_will(session_slot& slot, mqtt::will_message will, std::uint32_t delay_s);
   void cancel_will(session_slot& slot);
 
@@ -190,10 +206,11 @@ class worker {
   runtime::event_loop loop_;
   std::shared_ptr<spdlog::logger> log_;
   worker_stats stats_;
+  delivery_stats delivery_;
+  void report_deliveries();
   std::mt19937_64 rng_;
   std::vector<std::unique_ptr<net::tcp_listener>> listeners_;
-  std::unordered_map<channel*, std::unique_ptr<channel>> channels_;
-  std::unordered_map<std::uint64_t, channel*> channel_ids_;
+  std::unordered_map<std::uint64_t, std::unique_ptr<channel>> channels_;  // by channel id
   std::uint64_t next_channel_ = 1;
   plugin::hook_cache hooks_;
   std::vector<std::unique_ptr<channel>> retired_;
@@ -207,8 +224,12 @@ class worker {
   void sweep_lingering();
   ::event* flush_ev_ = nullptr;
   bool flush_pending_ = false;
-  std::unordered_map<std::string, session_slot> sessions_;
-  std::unordered_map<std::uint64_t, std::string> session_ids_;
+  // Keyed by a view of the session's own client id, which lives as long as the slot.
+  // Changed only on this worker's thread, under clients_mutex_ so that
+  // client_snapshot() can read it from others.
+  std::unordered_map<std::string_view, session_slot> sessions_;
+  mutable std::mutex clients_mutex_;
+  std::unordered_map<std::uint64_t, session_slot*> session_ids_;
   std::uint64_t next_session_ = 1;
   struct hit {
     route r;
@@ -218,6 +239,11 @@ class worker {
   router router_;
   std::vector<hit> hits_;  // reused by publish() so matching allocates nothing
   std::vector<std::vector<remote_delivery>> outbox_;  // per target worker
+  // Connection deadlines: one hook per channel, one libevent timer per worker that
+  // ticks while any is armed.
+  runtime::timer_wheel deadlines_;
+  ::event* deadline_tick_ev_ = nullptr;
+  static void on_deadline_tick(int fd, short what, void* self);
 };
 
 }  // namespace emqx_cpp::broker

@@ -12,32 +12,42 @@
 namespace emqx_cpp::net {
 
 namespace {
+// Reads land in one buffer per I/O thread and are parsed there; a connection keeps
+// bytes of its own only while a packet is incomplete. An idle connection so holds no
+// input buffer at all, which is most of what a connection would otherwise cost.
+constexpr std::size_t scratch_size = std::size_t{64} * 1024;
+// Growth step of a connection's own buffer while it collects an incomplete packet.
 constexpr std::size_t read_chunk = std::size_t{16} * 1024;
 // Bytes read per readiness event before yielding to other connections on the worker.
 constexpr std::size_t read_budget = std::size_t{256} * 1024;
-// An idle connection gives back buffer memory above this.
+// Output buffer memory a connection keeps between bursts.
 constexpr std::size_t keep_capacity = std::size_t{64} * 1024;
+
+std::uint8_t* thread_scratch() {
+  thread_local std::vector<std::uint8_t> scratch(scratch_size);
+  return scratch.data();
+}
 
 std::string errno_text(int err) {
   return std::error_code(err, std::generic_category()).message();
 }
 }  // namespace
 
-tcp_connection::tcp_connection(::event_base* base, int fd, handler* h, std::string peer,
-                               std::size_t high_watermark, std::string_view initial_input)
-    : fd_(fd), handler_(h), peer_(std::move(peer)), high_watermark_(high_watermark) {
+tcp_connection::tcp_connection(::event_base* base, int fd, handler* h, std::size_t high_watermark,
+                               std::string_view initial_input)
+    : fd_(fd), handler_(h), high_watermark_(high_watermark) {
   read_ev_ = event_new(base, fd_, EV_READ | EV_PERSIST, &tcp_connection::on_read_event, this);
-  write_ev_ = event_new(base, fd_, EV_WRITE | EV_PERSIST, &tcp_connection::on_write_event, this);
   if (!initial_input.empty()) {
     in_.assign(initial_input.begin(), initial_input.end());
     in_end_ = in_.size();
   }
+  in_base_ = in_.data();
 }
 
 tcp_connection::~tcp_connection() {
   close_now();
   event_free(read_ev_);
-  event_free(write_ev_);
+  if (write_ev_ != nullptr) event_free(write_ev_);
 }
 
 void tcp_connection::start() {
@@ -49,11 +59,25 @@ void tcp_connection::consume(std::size_t n) {
   in_start_ += n;
   if (in_start_ == in_end_) {
     in_start_ = in_end_ = 0;
-    if (in_.size() > keep_capacity) {
+    if (in_base_ == in_.data() && !in_.empty()) {
       in_.clear();
       in_.shrink_to_fit();
+      in_base_ = in_.data();
     }
   }
+}
+
+void tcp_connection::keep_unparsed() {
+  if (in_base_ == in_.data()) return;  // already in our own buffer
+  if (in_end_ > in_start_) {
+    in_.assign(in_base_ + in_start_, in_base_ + in_end_);
+  } else {
+    in_.clear();
+    in_.shrink_to_fit();
+  }
+  in_start_ = 0;
+  in_end_ = in_.size();
+  in_base_ = in_.data();
 }
 
 void tcp_connection::pause_reading() {
@@ -82,35 +106,51 @@ void tcp_connection::read_some() {
     return;
   }
   std::size_t total = 0;
-  while (fd_ >= 0 && total < read_budget) {
-    if (in_start_ > 0 && in_.size() - in_end_ < read_chunk) {
-      // Move the unparsed tail to the front before growing.
-      std::memmove(in_.data(), in_.data() + in_start_, in_end_ - in_start_);
-      in_end_ -= in_start_;
-      in_start_ = 0;
+  while (fd_ >= 0 && reading_ && total < read_budget) {
+    // With nothing buffered, read into the thread's scratch buffer; otherwise append to
+    // the incomplete packet in our own.
+    const bool buffered = in_end_ > in_start_;
+    std::uint8_t* dst = nullptr;
+    std::size_t room = 0;
+    if (buffered) {
+      if (in_start_ > 0) {
+        std::memmove(in_.data(), in_.data() + in_start_, in_end_ - in_start_);
+        in_end_ -= in_start_;
+        in_start_ = 0;
+      }
+      if (in_.size() - in_end_ < read_chunk) in_.resize(in_end_ + read_chunk);
+      in_base_ = in_.data();
+      dst = in_.data() + in_end_;
+      room = in_.size() - in_end_;
+    } else {
+      dst = thread_scratch();
+      room = scratch_size;
     }
-    if (in_.size() - in_end_ < read_chunk) in_.resize(in_end_ + read_chunk);
-    const ssize_t n = ::read(fd_, in_.data() + in_end_, in_.size() - in_end_);
+    const ssize_t n = ::read(fd_, dst, room);
     if (n > 0) {
-      in_end_ += static_cast<std::size_t>(n);
+      if (buffered) {
+        in_end_ += static_cast<std::size_t>(n);
+      } else {
+        in_base_ = dst;
+        in_start_ = 0;
+        in_end_ = static_cast<std::size_t>(n);
+      }
       total += static_cast<std::size_t>(n);
       bytes_in_ += static_cast<std::uint64_t>(n);
-      if (static_cast<std::size_t>(n) < read_chunk) break;  // drained the socket
+      handler_->on_input(*this);
+      keep_unparsed();
+      if (static_cast<std::size_t>(n) < room) break;  // drained the socket
       continue;
     }
     if (n == 0) {
-      if (total > 0) handler_->on_input(*this);
       if (fd_ >= 0) fail("closed by peer");
       return;
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-    const int err = errno;
-    if (total > 0) handler_->on_input(*this);
-    if (fd_ >= 0) fail(errno_text(err));
+    if (fd_ >= 0) fail(errno_text(errno));
     return;
   }
-  if (total > 0 && fd_ >= 0) handler_->on_input(*this);
 }
 
 void tcp_connection::flush() {
@@ -129,6 +169,10 @@ void tcp_connection::write_some() {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       if (!write_armed_) {
+        // Created on the first full socket buffer: most connections never see one.
+        if (write_ev_ == nullptr)
+          write_ev_ = event_new(event_get_base(read_ev_), fd_, EV_WRITE | EV_PERSIST,
+                                &tcp_connection::on_write_event, this);
         event_add(write_ev_, nullptr);
         write_armed_ = true;
       }
@@ -143,7 +187,7 @@ void tcp_connection::write_some() {
   if (out_.capacity() > keep_capacity) out_.shrink_to_fit();
   const bool was_armed = write_armed_;
   if (write_armed_) {
-    event_del(write_ev_);
+    if (write_ev_ != nullptr) event_del(write_ev_);
     write_armed_ = false;
   }
   if (closing_) {
@@ -190,7 +234,7 @@ void tcp_connection::drain_input() {
 void tcp_connection::close_now() {
   if (fd_ < 0) return;
   event_del(read_ev_);
-  event_del(write_ev_);
+  if (write_ev_ != nullptr) event_del(write_ev_);
   reading_ = write_armed_ = false;
   ::close(fd_);
   fd_ = -1;
@@ -198,9 +242,12 @@ void tcp_connection::close_now() {
 
 int tcp_connection::release(std::string& unparsed_input) {
   event_del(read_ev_);
-  event_del(write_ev_);
+  if (write_ev_ != nullptr) event_del(write_ev_);
   reading_ = write_armed_ = false;
-  unparsed_input.assign(reinterpret_cast<const char*>(in_.data()) + in_start_, in_end_ - in_start_);
+  unparsed_input.assign(reinterpret_cast<const char*>(in_base_) + in_start_, in_end_ - in_start_);
+  in_start_ = in_end_ = 0;
+  in_.clear();
+  in_base_ = in_.data();
   const int fd = fd_;
   fd_ = -1;
   return fd;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// One TCP connection on an I/O worker: a non-blocking socket, an input buffer the codec
-// parses in place, and an output buffer that collects every packet produced in one
-// event-loop cycle so they leave in a single write. It knows nothing of MQTT.
+// One TCP connection on an I/O worker: a non-blocking socket, input the codec parses in
+// place (read into a per-thread buffer; see read_some), and an output buffer that
+// collects every packet produced in one event-loop cycle so they leave in a single
+// write. It knows nothing of MQTT.
 //
 // Back-pressure: output above the high-water mark is reported (the broker then drops
 // QoS 0 and queues QoS 1/2 in the session); when a write cannot complete the socket is
@@ -37,8 +38,8 @@ class tcp_connection {
 
   // Takes ownership of `fd` (non-blocking). `initial_input` is data already read from
   // it elsewhere (a connection handed over from another worker).
-  tcp_connection(::event_base* base, int fd, handler* h, std::string peer,
-                 std::size_t high_watermark, std::string_view initial_input = {});
+  tcp_connection(::event_base* base, int fd, handler* h, std::size_t high_watermark,
+                 std::string_view initial_input = {});
   ~tcp_connection();
   tcp_connection(const tcp_connection&) = delete;
   tcp_connection& operator=(const tcp_connection&) = delete;
@@ -47,7 +48,7 @@ class tcp_connection {
   void start();
 
   std::span<const std::uint8_t> input() const {
-    return {in_.data() + in_start_, in_end_ - in_start_};
+    return {in_base_ + in_start_, in_end_ - in_start_};
   }
   void consume(std::size_t n);
 
@@ -75,8 +76,9 @@ class tcp_connection {
   // its last bytes drain).
   void set_handler(handler* h) { handler_ = h; }
 
-  const std::string& peer() const { return peer_; }
   std::uint64_t bytes_in() const { return bytes_in_; }
+  // Input memory this connection holds of its own (none while no packet is partial).
+  std::size_t input_capacity() const { return in_.capacity(); }
   std::uint64_t bytes_out() const { return bytes_out_; }
 
  private:
@@ -87,14 +89,17 @@ class tcp_connection {
   void fail(const std::string& why);
   void half_close();
   void drain_input();
+  // After the handler ran on bytes in the thread's scratch buffer: moves what it left
+  // unparsed into this connection's own buffer.
+  void keep_unparsed();
 
   int fd_;
   handler* handler_;
-  std::string peer_;
   std::size_t high_watermark_;
   ::event* read_ev_ = nullptr;
   ::event* write_ev_ = nullptr;
   std::vector<std::uint8_t> in_;
+  const std::uint8_t* in_base_ = nullptr;  // in_.data() or the thread's scratch buffer
   std::size_t in_start_ = 0;
   std::size_t in_end_ = 0;
   std::string out_;

@@ -5,6 +5,7 @@
 // control through `emqx-cpp ctl`; and the SDK examples built out of tree. In every case
 // the broker keeps serving and says clearly what happened.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -241,6 +242,54 @@ TEST_CASE("client.authenticate and client.authorize answered asynchronously, lat
   REQUIRE(suback->codes.size() == 2);
   CHECK(suback->codes[0] == reason_code::not_authorized);
   CHECK(suback->codes[1] == reason_code::granted_qos_1);
+}
+
+TEST_CASE("api_client_info answers for a client on any worker until it disconnects") {
+  plugin_broker b("plugin_client_info", "fx_access");
+  mqtt_client asker(host, b.broker->port());
+  REQUIRE(asker.connect("asker"));
+  REQUIRE(asker.subscribe("whois-reply/#", 0));
+  // Clients spread over the workers by client id; ask about several.
+  std::vector<std::unique_ptr<mqtt_client>> clients;
+  for (int i = 0; i < 6; ++i) {
+    const auto version = i % 2 == 0 ? mqtt::protocol_version::v5 : mqtt::protocol_version::v3_1_1;
+    auto c = std::make_unique<mqtt_client>(host, b.broker->port(), version);
+    mqtt::connect_packet cp;
+    cp.version = version;
+    cp.client_id = "known-" + std::to_string(i);
+    cp.username = "user-" + std::to_string(i);
+    cp.keep_alive = static_cast<std::uint16_t>(30 + i);
+    const auto ack = c->connect(cp, 5s);
+    REQUIRE(ack.has_value());
+    CHECK(ack->code == reason_code::success);
+    clients.push_back(std::move(c));
+  }
+  auto ask = [&](const std::string& id) -> std::string {
+    mqtt::publish_packet p;
+    p.topic = "whois/" + id;
+    REQUIRE(asker.send(p));
+    auto reply = asker.expect<mqtt::publish_packet>();
+    REQUIRE(reply);
+    CHECK(reply->topic == "whois-reply/" + id);
+    return reply->payload;
+  };
+  for (int i = 0; i < 6; ++i) {
+    const std::string id = "known-" + std::to_string(i);
+    CHECK(ask(id) == fmt::format("id={} user=user-{} listener=tcp:default proto={} "
+                                 "keepalive={} clean=1",
+                                 id, i, i % 2 == 0 ? 5 : 4, 30 + i));
+  }
+  CHECK(ask("nobody") == "not connected");
+  REQUIRE(clients[3]->send(mqtt::disconnect_packet{}));
+  clients[3].reset();
+  // The broker may take a moment to see the close.
+  std::string after;
+  for (int tries = 0; tries < 50 && after != "not connected"; ++tries) {
+    after = ask("known-3");
+    if (after != "not connected") std::this_thread::sleep_for(20ms);
+  }
+  CHECK(after == "not connected");
+  CHECK(ask("known-4").starts_with("id=known-4 "));
 }
 
 TEST_CASE("the SDK examples, built out of tree, loaded into the broker") {

@@ -6,12 +6,15 @@
  *   FIXTURE_BAD_ABI      refuses every ABI version offered (wants major 2)
  *   FIXTURE_INIT_FAILS   on_init returns an error
  *   FIXTURE_CRASHY       message.publish reports a crash for topic "crash/now"
- *   FIXTURE_ACCESS       asynchronous client.authenticate / client.authorize
+ *   FIXTURE_ACCESS       asynchronous client.authenticate / client.authorize; a
+ *                        PUBLISH to whois/<client id> is answered on
+ *                        whois-reply/<client id> with what api_client_info says
  *   FIXTURE_RETAINED     provides the retained-message store (a small fixed table)
  *   FIXTURE_SESSIONS     provides the session store: one file per session in `dir`
  * Written in C on purpose: the ABI must serve plain C plugins.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -94,9 +97,28 @@ static ecp_hook_result on_authenticate(void* user_data, const ecp_event* event,
   return ECP_HOOK_CONTINUE;
 }
 
+static void whois(const char* client_id) {
+  ecp_client_info info;
+  char topic[256];
+  char text[512];
+  memset(&info, 0, sizeof info);
+  info.size = sizeof info;
+  snprintf(topic, sizeof topic, "whois-reply/%s", client_id);
+  if (host->api_client_info(self, client_id, &info) != ECP_OK) {
+    snprintf(text, sizeof text, "not connected");
+  } else {
+    snprintf(text, sizeof text, "id=%s user=%s listener=%s proto=%u keepalive=%u clean=%u",
+             info.client_id, info.username != NULL ? info.username : "-", info.listener,
+             (unsigned)info.protocol_version, (unsigned)info.keepalive, (unsigned)info.clean_start);
+  }
+  host->api_publish(self, topic, text, strlen(text), 0, 0);
+}
+
 static ecp_hook_result on_authorize(void* user_data, const ecp_event* event,
                                     ecp_hook_reply* reply) {
   (void)user_data;
+  if (event->action == ECP_ACTION_PUBLISH && strncmp(event->topic, "whois/", 6) == 0)
+    whois(event->topic + 6);
   if (strncmp(event->topic, "deny/", 5) == 0) {
     reply->code = ECP_RC_NOT_AUTHORIZED;
     return ECP_HOOK_STOP;

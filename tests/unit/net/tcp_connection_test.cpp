@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// tcp_connection over a socketpair: input parsed in place from the per-thread read
+// buffer, partial frames kept across reads, and no input memory held while idle.
+#include "net/tcp_connection.hpp"
+
+#include <doctest/doctest.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+using emqx_cpp::net::tcp_connection;
+
+namespace {
+// Frames are a one-byte length and that many bytes; only whole frames are consumed.
+struct frame_handler : tcp_connection::handler {
+  std::vector<std::string> frames;
+  std::string closed_why;
+  std::size_t stop_after = SIZE_MAX;  // pause reading once this many frames arrived
+  void on_input(tcp_connection& c) override {
+    for (;;) {
+      auto in = c.input();
+      if (in.empty() || in.size() < 1u + in[0]) return;
+      frames.emplace_back(reinterpret_cast<const char*>(in.data()) + 1, in[0]);
+      c.consume(1u + in[0]);
+      if (frames.size() >= stop_after) {
+        c.pause_reading();
+        return;
+      }
+    }
+  }
+  void on_closed(tcp_connection& /*c*/, const std::string& why) override { closed_why = why; }
+};
+
+struct pair_fixture {
+  event_base* base = event_base_new();
+  int fds[2] = {-1, -1};
+  pair_fixture() {
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+    fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+  }
+  ~pair_fixture() {
+    if (fds[1] >= 0) close(fds[1]);
+    event_base_free(base);
+  }
+  pair_fixture(const pair_fixture&) = delete;
+  pair_fixture& operator=(const pair_fixture&) = delete;
+  void send(const std::string& bytes) const {
+    REQUIRE(write(fds[1], bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
+  }
+  void spin() const { event_base_loop(base, EVLOOP_NONBLOCK); }
+};
+
+std::string frame(const std::string& body) {
+  return std::string(1, static_cast<char>(body.size())) + body;
+}
+}  // namespace
+
+TEST_CASE("tcp_connection: whole frames are handed over without a buffer of its own") {
+  pair_fixture p;
+  frame_handler h;
+  tcp_connection c(p.base, p.fds[0], &h, 1 << 20);
+  c.start();
+  p.send(frame("hello") + frame("world"));
+  p.spin();
+  CHECK(h.frames == std::vector<std::string>{"hello", "world"});
+  CHECK(c.input().empty());
+  CHECK(c.input_capacity() == 0);
+}
+
+TEST_CASE("tcp_connection: a frame split over reads is kept until it is complete") {
+  pair_fixture p;
+  frame_handler h;
+  tcp_connection c(p.base, p.fds[0], &h, 1 << 20);
+  c.start();
+  const std::string f = frame("split across three reads");
+  p.send(frame("first") + f.substr(0, 4));
+  p.spin();
+  CHECK(h.frames == std::vector<std::string>{"first"});
+  CHECK(c.input().size() == 4);
+  CHECK(c.input_capacity() >= 4);
+  p.send(f.substr(4, 10));
+  p.spin();
+  CHECK(h.frames.size() == 1);
+  CHECK(c.input().size() == 14);
+  p.send(f.substr(14) + frame("last"));
+  p.spin();
+  CHECK(h.frames == std::vector<std::string>{"first", "split across three reads", "last"});
+  // Once nothing is partial the connection gives its input memory back.
+  CHECK(c.input_capacity() == 0);
+}
+
+TEST_CASE("tcp_connection: input left when reading pauses survives the next read") {
+  pair_fixture p;
+  frame_handler h;
+  h.stop_after = 1;
+  tcp_connection c(p.base, p.fds[0], &h, 1 << 20);
+  c.start();
+  p.send(frame("one") + frame("two") + frame("three"));
+  p.spin();
+  CHECK(h.frames == std::vector<std::string>{"one"});
+  // What was read but not parsed moved out of the shared read buffer.
+  CHECK(c.input().size() == frame("two").size() + frame("three").size());
+  // Another connection reading on this thread reuses the shared buffer meanwhile.
+  pair_fixture q;
+  frame_handler other;
+  tcp_connection d(q.base, q.fds[0], &other, 1 << 20);
+  d.start();
+  q.send(frame("elsewhere"));
+  q.spin();
+  CHECK(other.frames == std::vector<std::string>{"elsewhere"});
+  h.stop_after = SIZE_MAX;
+  h.on_input(c);
+  CHECK(h.frames == std::vector<std::string>{"one", "two", "three"});
+}
+
+TEST_CASE("tcp_connection: a handover takes the unparsed input along") {
+  pair_fixture p;
+  frame_handler h;
+  h.stop_after = 1;
+  tcp_connection c(p.base, p.fds[0], &h, 1 << 20);
+  c.start();
+  p.send(frame("one") + frame("two"));
+  p.spin();
+  std::string rest;
+  const int fd = c.release(rest);
+  CHECK(fd == p.fds[0]);
+  CHECK(rest == frame("two"));
+  CHECK(c.closed());
+  frame_handler h2;
+  tcp_connection adopted(p.base, fd, &h2, 1 << 20, rest);
+  adopted.start();
+  CHECK(h2.frames == std::vector<std::string>{"two"});
+}
+
+TEST_CASE("tcp_connection: the peer closing is reported once") {
+  pair_fixture p;
+  frame_handler h;
+  tcp_connection c(p.base, p.fds[0], &h, 1 << 20);
+  c.start();
+  close(p.fds[1]);
+  p.fds[1] = -1;
+  p.spin();
+  CHECK(h.closed_why == "closed by peer");
+  CHECK(c.closed());
+}
+
+TEST_CASE("tcp_connection: output is written in one go and a full socket arms a write event") {
+  pair_fixture p;
+  frame_handler h;
+  tcp_connection c(p.base, p.fds[0], &h, 1 << 20);
+  c.start();
+  int sndbuf = 4096;
+  setsockopt(p.fds[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+  c.output().assign(1 << 20, 'x');
+  c.flush();
+  CHECK(c.pending_output() > 0);  // the socket buffer is full
+  std::string sink(1 << 16, '\0');
+  std::size_t got = 0;
+  for (int i = 0; i < 10000 && c.pending_output() > 0; ++i) {
+    const ssize_t n = read(p.fds[1], sink.data(), sink.size());
+    if (n > 0) got += static_cast<std::size_t>(n);
+    p.spin();
+  }
+  CHECK(c.pending_output() == 0);
+  for (;;) {
+    const ssize_t n = recv(p.fds[1], sink.data(), sink.size(), MSG_DONTWAIT);
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  CHECK(got == std::size_t{1} << 20);
+}
