@@ -140,7 +140,9 @@ int main(int argc, char** argv) {
 
   const bool check_annotations = o.broker == "mosquitto";
   std::size_t passed = 0, failed = 0, ordinal = 0;
-  const std::string run_id = "k" + std::to_string(getpid() % 100000);
+  // Appended rather than `"k" + to_string(...)`, which trips GCC 12's -Wrestrict.
+  std::string run_id = "k";
+  run_id += std::to_string(getpid() % 100000);
   for (const auto& c : cases) {
     if (!selected(o, c)) continue;
     const std::string token = run_id + "x" + std::to_string(++ordinal);
