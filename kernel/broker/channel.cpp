@@ -272,9 +272,11 @@ void channel::detach_session(close_kind kind) {
       will_.reset();
       break;
     case close_kind::takeover:
-      // The new connection continues the session: a delayed will is dropped, one
-      // without delay still goes out, as EMQX does.
+      // A will without delay goes out now, as EMQX does. A delayed one waits with the
+      // session: the new connection cancels it by resuming the session, or has it
+      // published at once by starting clean, which ends the session [MQTT-3.1.3-9].
       if (will_ && will_delay_ == 0) worker_.publish_will(*s, *will_);
+      if (will_ && will_delay_ != 0) worker_.schedule_will(*slot, std::move(*will_), will_delay_);
       will_.reset();
       break;
     case close_kind::with_will:
@@ -334,10 +336,17 @@ void channel::on_deadline() {
   arm_keepalive();  // there was traffic since: wait from the last of it
 }
 
-void channel::handle_auth(const mqtt::auth_packet& /*a*/) {
+void channel::handle_auth(const mqtt::auth_packet& a) {
   // Enhanced authentication is not offered: CONNECT with a method is refused with
-  // 0x8C, so an AUTH afterwards breaks the protocol [MQTT-4.12.0-1].
-  protocol_violation(reason_code::bad_authentication_method,
+  // 0x8C, so any AUTH here comes on a connection that named no method. As EMQX: an AUTH
+  // naming a method gets 0x8C (not the connection's method [MQTT-4.12.1-2]), one
+  // without is a protocol error [MQTT-4.12.0-1].
+  if (a.props.authentication_method) {
+    protocol_violation(reason_code::bad_authentication_method,
+                       "AUTH names a method the connection did not authenticate with");
+    return;
+  }
+  protocol_violation(reason_code::protocol_error,
                      "AUTH without an authentication method in CONNECT");
 }
 
@@ -350,7 +359,9 @@ void channel::handle_disconnect(const mqtt::disconnect_packet& d) {
     }
     session_->expiry_interval = *d.props.session_expiry_interval;
   }
-  const bool with_will = d.code == reason_code::disconnect_with_will_message;
+  // Only a normal disconnection (0x00) discards the will [MQTT-3.1.2-8]; 0x04 asks for
+  // it, and so does every error code a client reports.
+  const bool with_will = d.code != reason_code::success;
   close(with_will ? close_kind::with_will : close_kind::normal, std::nullopt,
         fmt::format("client DISCONNECT {:#04x}", static_cast<int>(d.code)));
 }

@@ -41,9 +41,14 @@ void channel::handle_connect(mqtt::connect_packet& c) {
   bool assigned = false;
   if (m.use_username_as_clientid && c.username && !c.username->empty()) c.client_id = *c.username;
   if (c.client_id.empty()) {
-    if (version_ != protocol_version::v5 && !c.clean_start) {
+    // 3.1 requires 1 to 23 characters; 3.1.1 allows an empty id only with a clean
+    // session [MQTT-3.1.3-8]; for 5.0 EMQX refuses it with Clean Start 0 as well, since
+    // no later connection could resume a session under a generated id.
+    if (version_ == protocol_version::v3_1 || !c.clean_start) {
       refuse_connect(reason_code::client_identifier_not_valid,
-                     "empty client id with clean session off [MQTT-3.1.3-8]");
+                     version_ == protocol_version::v3_1
+                         ? "empty client id (MQTT 3.1 requires 1 to 23 characters)"
+                         : "empty client id with clean start off [MQTT-3.1.3-8]");
       return;
     }
     // A generated id is chosen so that it belongs to this worker: no hand-over.
@@ -222,16 +227,16 @@ void channel::open_session() {
     if (assigned_id) props.assigned_client_identifier = c.client_id;
     if (m.server_keepalive != 0) props.server_keep_alive = m.server_keepalive;
     props.maximum_packet_size = m.max_packet_size;
-    // Inbound QoS 2 messages waiting for PUBREL are what the broker holds for a
-    // client; more than max_awaiting_rel ends the connection with 0x93, so that is the
-    // Receive Maximum the client must respect (QoS 1 is acknowledged at once).
-    if (m.max_awaiting_rel != 0 && m.max_awaiting_rel < 65535)
-      props.receive_maximum = static_cast<std::uint16_t>(m.max_awaiting_rel);
+    // EMQX announces its inflight window, narrowed to the client's own Receive
+    // Maximum. Inbound QoS 2 beyond max_awaiting_rel still ends the connection with
+    // 0x93; QoS 1 is acknowledged at once.
+    props.receive_maximum = session_->limits().max_inflight;
     if (m.max_topic_alias != 0) props.topic_alias_maximum = m.max_topic_alias;
-    if (!m.retain_available) props.retain_available = 0;
+    // Stated even when available (the default), as EMQX does.
+    props.retain_available = m.retain_available ? 1 : 0;
     if (m.max_qos_allowed < 2) props.maximum_qos = m.max_qos_allowed;
-    if (!m.wildcard_subscription) props.wildcard_subscription_available = 0;
-    if (!m.shared_subscription) props.shared_subscription_available = 0;
+    props.wildcard_subscription_available = m.wildcard_subscription ? 1 : 0;
+    props.shared_subscription_available = m.shared_subscription ? 1 : 0;
     props.subscription_identifier_available = 1;
     if (c.props.request_response_information.value_or(0) == 1 && !m.response_information.empty())
       props.response_information = m.response_information;

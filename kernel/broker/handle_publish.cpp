@@ -99,8 +99,11 @@ void channel::publish_authorized(bool allowed, mqtt::publish_packet& p) {
       case session::rel_status::accepted:
         break;
       case session::rel_status::duplicate:
-        // Already routed: acknowledge again, do not deliver twice.
-        send_ack(packet_type::pubrec, p.packet_id, reason_code::success);
+        // Already routed: a retransmission (DUP) is acknowledged again; a new message
+        // reusing an id still waiting for PUBREL gets 0x91, as from EMQX (v5 only).
+        // Neither is delivered twice.
+        send_ack(packet_type::pubrec, p.packet_id,
+                 p.dup || !v5 ? reason_code::success : reason_code::packet_identifier_in_use);
         return;
       case session::rel_status::too_many:
         protocol_violation(reason_code::receive_maximum_exceeded,

@@ -20,9 +20,32 @@ reason_code refusal(ecp_status code) {
   return code >= 0x80 && code <= 0xFF ? static_cast<reason_code>(code)
                                       : reason_code::not_authorized;
 }
+
+bool valid_filter(const std::string& filter, std::uint32_t max_levels) {
+  auto parsed = mqtt::parse_filter(filter);
+  return parsed && mqtt::valid_topic_filter(parsed->filter, max_levels);
+}
+
+// EMQX checks the syntax of every filter of a SUBSCRIBE or UNSUBSCRIBE as it decodes
+// the packet and ends the connection with 0x8F on the first invalid one, before any
+// hook runs. Limits (max_topic_levels) are checked per filter later, with a SUBACK code.
+const std::string* first_invalid(const std::vector<std::string>& filters) {
+  for (const auto& f : filters)
+    if (!valid_filter(f, 0)) return &f;  // 0: any number of levels
+  return nullptr;
+}
 }  // namespace
 
 void channel::handle_subscribe(mqtt::subscribe_packet& s) {
+  std::vector<std::string> filters;
+  filters.reserve(s.entries.size());
+  for (const auto& e : s.entries)
+    filters.push_back(e.filter);
+  if (const auto* bad = first_invalid(filters)) {
+    protocol_violation(reason_code::topic_filter_invalid,
+                       fmt::format("invalid topic filter \"{}\" in SUBSCRIBE", *bad));
+    return;
+  }
   auto job = std::make_unique<subscribe_job>();
   job->ack.packet_id = s.packet_id;
   job->packet = std::move(s);
@@ -53,7 +76,10 @@ void channel::continue_subscribe() {
       if (frame->rewritten) filter = *frame->rewritten;
     }
     auto parsed = mqtt::parse_filter(filter);
-    if (!parsed || !mqtt::valid_topic_filter(parsed->filter, m.max_topic_levels)) {
+    // A filter a hook rewrote into an invalid one, or an exclusive subscription, which
+    // EMQX refuses unless exclusive subscriptions are enabled (off by default).
+    if (!parsed || !mqtt::valid_topic_filter(parsed->filter, m.max_topic_levels) ||
+        filter.rfind("$exclusive/", 0) == 0) {
       job.ack.codes.push_back(reason_code::topic_filter_invalid);
       ++job.next;
       continue;
@@ -188,6 +214,11 @@ void channel::deliver_retained(const std::string& filter, const subscription& su
 }
 
 void channel::handle_unsubscribe(const mqtt::unsubscribe_packet& u) {
+  if (const auto* bad = first_invalid(u.filters)) {
+    protocol_violation(reason_code::topic_filter_invalid,
+                       fmt::format("invalid topic filter \"{}\" in UNSUBSCRIBE", *bad));
+    return;
+  }
   mqtt::unsuback_packet ack;
   ack.packet_id = u.packet_id;
   auto& subs = session_->subscriptions();

@@ -66,7 +66,7 @@ struct mqtt_config {
   std::uint32_t max_subscriptions = 0;  // 0 = infinity
   bool upgrade_qos = false;
   bool allow_anonymous = true;                 // with no authenticator: allow or refuse
-  std::uint16_t max_topic_alias_outbound = 0;  // aliases the broker assigns to a client; 0 = off
+  std::uint16_t max_topic_alias_outbound = 65535;  // aliases the broker may assign; 0 = off
 };
 
 struct retainer_config {

@@ -36,8 +36,12 @@ frame_status read_frame(std::span<const std::uint8_t> in, std::uint32_t max_pack
                         fixed_header& out);
 
 struct decode_options {
-  // Check UTF-8 of strings and of payloads marked as UTF-8 (EMQX's strict_mode).
+  // Check UTF-8 of strings (EMQX's strict_mode).
   bool strict = true;
+  // Also check payloads marked UTF-8 (payload format indicator 1) and refuse a bad one
+  // with 0x99. The specification lets a receiver choose [MQTT-3.3.2-4]; EMQX forwards
+  // them unchecked, and so does the broker (the default here is off).
+  bool validate_payload_format = false;
 };
 
 // Decodes the frame whose fixed header is `h` and whose variable part is `body`.

@@ -116,7 +116,8 @@ result<packet> decode_connect(wire_reader& r, const decode_options& opts) {
     std::string_view payload;
     if (!r.binary(payload)) return malformed("will payload truncated");
     w.payload.assign(payload);
-    if (opts.strict && w.props.payload_format_indicator.value_or(0) == 1 && !valid_utf8(payload))
+    if (opts.validate_payload_format && w.props.payload_format_indicator.value_or(0) == 1 &&
+        !valid_utf8(payload))
       return fail(reason_code::payload_format_invalid, "will payload is not UTF-8");
     c.will = std::move(w);
   }
@@ -173,6 +174,8 @@ result<packet> decode_publish(const fixed_header& h, wire_reader& r, protocol_ve
   if (!r.binary(topic)) return malformed("PUBLISH topic truncated");
   if (opts.strict && !valid_utf8(topic))
     return malformed("PUBLISH topic is not valid UTF-8 [MQTT-1.5.4-1]");
+  if (opts.strict && has_control_character(topic))
+    return malformed("PUBLISH topic contains a control character (strict mode, as EMQX)");
   if (topic.find_first_of("+#") != std::string_view::npos)
     return fail(reason_code::topic_name_invalid, "wildcard in a PUBLISH topic [MQTT-3.3.2-2]");
   p.topic.assign(topic);
@@ -196,9 +199,13 @@ result<packet> decode_publish(const fixed_header& h, wire_reader& r, protocol_ve
   }
   if (p.topic.empty() && (!p.props || !p.props->topic_alias))
     return protocol("empty PUBLISH topic without a topic alias [MQTT-3.3.2-1]");
+  if (p.props && p.props->response_topic &&
+      (p.props->response_topic->empty() ||
+       p.props->response_topic->find_first_of("+#") != std::string::npos))
+    return protocol("response topic is not a topic name [MQTT-3.3.2-14]");
   const std::string_view payload = r.rest();
-  if (opts.strict && p.props && p.props->payload_format_indicator.value_or(0) == 1 &&
-      !valid_utf8(payload))
+  if (opts.validate_payload_format && p.props &&
+      p.props->payload_format_indicator.value_or(0) == 1 && !valid_utf8(payload))
     return fail(reason_code::payload_format_invalid,
                 "payload marked UTF-8 is not valid UTF-8 [MQTT-3.3.2-4]");
   p.payload.assign(payload);

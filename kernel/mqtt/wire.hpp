@@ -49,4 +49,9 @@ std::size_t varint_size(std::uint32_t v);
 // over-long forms, code points above U+10FFFF, and U+0000.
 bool valid_utf8(std::string_view s);
 
+// Control characters U+0001..U+001F, U+007F..U+009F, which a string SHOULD NOT contain
+// (MQTT 5.0 section 1.5.4); EMQX's strict mode refuses them in topic names. `s` must be
+// valid UTF-8.
+bool has_control_character(std::string_view s);
+
 }  // namespace emqx_cpp::mqtt

@@ -249,11 +249,17 @@ TEST_CASE("CONNECT will topic with a wildcard or empty is an invalid topic name 
         rc(reason_code::topic_name_invalid));
 }
 
-TEST_CASE("CONNECT 5.0 will payload marked UTF-8 that is not is refused (0x99)") {
+TEST_CASE("CONNECT 5.0 will payload marked UTF-8 that is not is refused (0x99) when asked") {
   // Will properties: payload format 1; will payload FF.
+  decode_options validate;
+  validate.validate_payload_format = true;
   CHECK(reject("10 19 00 04 4D 51 54 54 05 06 00 0A 00 00 03 63 69 64 02 01 01"
                " 00 01 74 00 01 FF",
-               v5) == rc(reason_code::payload_format_invalid));
+               v5, validate) == rc(reason_code::payload_format_invalid));
+  CHECK(decode_frame(hex("10 19 00 04 4D 51 54 54 05 06 00 0A 00 00 03 63 69 64 02 01 01"
+                         " 00 01 74 00 01 FF"),
+                     v5)
+            .ok());
 }
 
 TEST_CASE("CONNECT 5.0 authentication data without a method is a protocol error") {

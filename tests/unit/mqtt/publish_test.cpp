@@ -139,12 +139,21 @@ TEST_CASE("PUBLISH topic that is not UTF-8 is malformed [MQTT-1.5.4-1] [MQTT-1.5
   CHECK(std::get<publish_packet>(r.value()).topic == hex("C0 80"));
 }
 
-TEST_CASE("PUBLISH 5.0 payload marked UTF-8 that is not is refused (0x99)") {
-  CHECK(reject("30 08 00 01 74 02 01 01 FF FE", v5) == rc(reason_code::payload_format_invalid));
+TEST_CASE("PUBLISH 5.0 payload marked UTF-8 that is not: refused (0x99) only when asked") {
+  decode_options validate;
+  validate.validate_payload_format = true;
+  CHECK(reject("30 08 00 01 74 02 01 01 FF FE", v5, validate) ==
+        rc(reason_code::payload_format_invalid));
   // Payload format 0 (unspecified bytes) takes anything.
-  CHECK(decode_frame(hex("30 08 00 01 74 02 01 00 FF FE"), v5).ok());
-  // So does strict = false.
-  CHECK(decode_frame(hex("30 08 00 01 74 02 01 01 FF FE"), v5, decode_options{false}).ok());
+  CHECK(decode_frame(hex("30 08 00 01 74 02 01 00 FF FE"), v5, validate).ok());
+  // By default, as EMQX, the payload is forwarded unchecked.
+  CHECK(decode_frame(hex("30 08 00 01 74 02 01 01 FF FE"), v5).ok());
+}
+
+TEST_CASE("PUBLISH 5.0 response topic with a wildcard is a protocol error") {
+  // Properties: response topic "a/#".
+  CHECK(reject("30 0B 00 01 74 06 08 00 03 61 2F 23 78", v5) == rc(reason_code::protocol_error));
+  CHECK(decode_frame(hex("30 0B 00 01 74 06 08 00 03 61 2F 62 78"), v5).ok());
 }
 
 TEST_CASE("PUBLISH truncated in the topic, packet id or property block is malformed") {
@@ -288,6 +297,15 @@ TEST_CASE("PUBLISH of 2 MiB round-trips with a 4-byte remaining length") {
   const auto back = decode_frame(out, v5);
   REQUIRE(back.ok());
   CHECK(std::get<publish_packet>(back.value()).payload == p.payload);
+}
+
+TEST_CASE("PUBLISH topic with a control character is malformed in strict mode only") {
+  // Topic "a\x01" and topic "a\xC2\x85" (U+0085).
+  CHECK(reject("30 05 00 02 61 01 78", v3_1_1) == rc(reason_code::malformed_packet));
+  CHECK(reject("30 06 00 03 61 C2 85 78", v3_1_1) == rc(reason_code::malformed_packet));
+  CHECK(decode_frame(hex("30 05 00 02 61 01 78"), v3_1_1, decode_options{false}).ok());
+  // U+00A0 (C2 A0) is not a control character.
+  CHECK(decode_frame(hex("30 06 00 03 61 C2 A0 78"), v3_1_1).ok());
 }
 
 }  // namespace
