@@ -181,6 +181,12 @@ void channel::open_session() {
   limits.max_mqueue_len = m.max_mqueue_len;
   limits.mqueue_store_qos0 = m.mqueue_store_qos0;
   limits.max_awaiting_rel = m.max_awaiting_rel;
+  // A v5 client learns the broker's Receive Maximum from CONNACK (the inflight window
+  // below); more QoS 2 messages awaiting PUBREL than that ends the connection with 0x93,
+  // as the specification asks (section 3.3.4), even below max_awaiting_rel.
+  if (version_ == protocol_version::v5 &&
+      (limits.max_awaiting_rel == 0 || limits.max_awaiting_rel > limits.max_inflight))
+    limits.max_awaiting_rel = limits.max_inflight;
   limits.upgrade_qos = m.upgrade_qos;
   std::optional<stored_session> stored;
   if (slot == nullptr && !c.clean_start) {
@@ -228,8 +234,8 @@ void channel::open_session() {
     if (m.server_keepalive != 0) props.server_keep_alive = m.server_keepalive;
     props.maximum_packet_size = m.max_packet_size;
     // EMQX announces its inflight window, narrowed to the client's own Receive
-    // Maximum. Inbound QoS 2 beyond max_awaiting_rel still ends the connection with
-    // 0x93; QoS 1 is acknowledged at once.
+    // Maximum; inbound QoS 2 beyond it ends the connection with 0x93 (QoS 1 is
+    // acknowledged at once, so it never accumulates).
     props.receive_maximum = session_->limits().max_inflight;
     if (m.max_topic_alias != 0) props.topic_alias_maximum = m.max_topic_alias;
     // Stated even when available (the default), as EMQX does.
