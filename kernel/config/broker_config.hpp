@@ -65,7 +65,7 @@ struct mqtt_config {
   bool mqueue_store_qos0 = true;
   std::uint32_t max_subscriptions = 0;  // 0 = infinity
   bool upgrade_qos = false;
-  bool allow_anonymous = true;                 // with no authenticator: allow or refuse
+  bool allow_anonymous = true;                     // with no authenticator: allow or refuse
   std::uint16_t max_topic_alias_outbound = 65535;  // aliases the broker may assign; 0 = off
 };
 

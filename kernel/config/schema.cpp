@@ -312,7 +312,8 @@ constexpr key_spec key_table[] = {
     {.path = "mqtt.max_topic_alias_outbound",
      .type = kind::integer,
      .default_text = "65535",
-     .meaning = "most topic aliases the broker assigns when sending to an MQTT 5 client, within the client's Topic Alias Maximum (as EMQX); 0 = none",
+     .meaning = "most topic aliases the broker assigns when sending to an MQTT 5 client, within "
+                "the client's Topic Alias Maximum (as EMQX); 0 = none",
      .max = u16_max,
      .global = at<&B::mqtt, &mqtt_config::max_topic_alias_outbound>()},
 
