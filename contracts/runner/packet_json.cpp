@@ -200,6 +200,25 @@ std::string payload_of(const json& j) {
   return get_or<std::string>(j, "payload", "");
 }
 
+// SUBACK and UNSUBACK: a packet id and one reason code per filter.
+template <class T>
+T code_list_packet(const json& j, const json& props) {
+  T p;
+  p.packet_id = num_or<std::uint16_t>(j, "packet_id", 1);
+  p.codes = reasons(j);
+  p.props = properties_from_json(props);
+  return p;
+}
+
+// DISCONNECT and AUTH: a reason code and properties.
+template <class T>
+T reason_packet(const json& j, const json& props) {
+  T p;
+  p.code = reason_or(j, "reason_code", reason_code::success);
+  p.props = properties_from_json(props);
+  return p;
+}
+
 }  // namespace
 
 std::uint8_t reason_from_json(const json& j) {
@@ -285,13 +304,8 @@ mqtt::packet packet_from_json(const json& j) {
       s.props = properties_from_json(props);
       return s;
     }
-    case packet_type::suback: {
-      mqtt::suback_packet s;
-      s.packet_id = num_or<std::uint16_t>(j, "packet_id", 1);
-      s.codes = reasons(j);
-      s.props = properties_from_json(props);
-      return s;
-    }
+    case packet_type::suback:
+      return code_list_packet<mqtt::suback_packet>(j, props);
     case packet_type::unsubscribe: {
       mqtt::unsubscribe_packet u;
       u.packet_id = num_or<std::uint16_t>(j, "packet_id", 1);
@@ -301,29 +315,16 @@ mqtt::packet packet_from_json(const json& j) {
       u.props = properties_from_json(props);
       return u;
     }
-    case packet_type::unsuback: {
-      mqtt::unsuback_packet u;
-      u.packet_id = num_or<std::uint16_t>(j, "packet_id", 1);
-      u.codes = reasons(j);
-      u.props = properties_from_json(props);
-      return u;
-    }
+    case packet_type::unsuback:
+      return code_list_packet<mqtt::unsuback_packet>(j, props);
     case packet_type::pingreq:
       return mqtt::pingreq_packet{};
     case packet_type::pingresp:
       return mqtt::pingresp_packet{};
-    case packet_type::disconnect: {
-      mqtt::disconnect_packet d;
-      d.code = reason_or(j, "reason_code", reason_code::success);
-      d.props = properties_from_json(props);
-      return d;
-    }
-    case packet_type::auth: {
-      mqtt::auth_packet a;
-      a.code = reason_or(j, "reason_code", reason_code::success);
-      a.props = properties_from_json(props);
-      return a;
-    }
+    case packet_type::disconnect:
+      return reason_packet<mqtt::disconnect_packet>(j, props);
+    case packet_type::auth:
+      return reason_packet<mqtt::auth_packet>(j, props);
   }
   throw std::invalid_argument("unsupported packet type");
 }

@@ -106,9 +106,10 @@ void on_signal(evutil_socket_t /*sig*/, short /*what*/, void* arg) {
 // (page faults and page clearing, measured with perf). Every buffer up to the default
 // maximum packet size now comes from the heap, and up to 32 MiB of free heap is kept
 // for the next burst instead of being returned at once.
+// Called first in start(), before any thread exists.
 void tune_allocator() {
-  mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
-  mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
+  mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);   // NOLINT(concurrency-mt-unsafe)
+  mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);  // NOLINT(concurrency-mt-unsafe)
 }
 
 int start(const std::vector<std::string>& args) {
