@@ -143,20 +143,23 @@ void session::resume(outbound* out, steady_clock::time_point now, delivery_stats
 }
 
 session::rel_status session::await_rel(std::uint16_t packet_id, steady_clock::time_point now) {
-  if (awaiting_rel_.count(packet_id) != 0) return rel_status::duplicate;
-  if (limits_.max_awaiting_rel != 0 && awaiting_rel_.size() >= limits_.max_awaiting_rel)
+  if (!awaiting_rel_) awaiting_rel_ = std::make_unique<awaiting_rel_map>();
+  auto& waiting = *awaiting_rel_;
+  if (waiting.count(packet_id) != 0) return rel_status::duplicate;
+  if (limits_.max_awaiting_rel != 0 && waiting.size() >= limits_.max_awaiting_rel)
     return rel_status::too_many;
-  awaiting_rel_.emplace(packet_id, now);
+  waiting.emplace(packet_id, now);
   return rel_status::accepted;
 }
 
 bool session::release(std::uint16_t packet_id) {
-  return awaiting_rel_.erase(packet_id) > 0;
+  return awaiting_rel_ && awaiting_rel_->erase(packet_id) > 0;
 }
 
 std::size_t session::expire_awaiting_rel(steady_clock::time_point now,
                                          std::chrono::milliseconds timeout) {
-  return std::erase_if(awaiting_rel_, [&](const auto& kv) { return now - kv.second >= timeout; });
+  if (!awaiting_rel_) return 0;
+  return std::erase_if(*awaiting_rel_, [&](const auto& kv) { return now - kv.second >= timeout; });
 }
 
 std::vector<delivery> session::take_undelivered() {
