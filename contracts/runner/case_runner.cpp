@@ -14,9 +14,8 @@ namespace mqtt = emqx_cpp::mqtt;
 
 namespace {
 
-constexpr const char* connect_fields[] = {"client_id",  "clean_start",  "keep_alive",
-                                          "username",   "password",     "will",
-                                          "properties", "protocol_name"};
+constexpr const char* connect_fields[] = {"client_id", "clean_start", "keep_alive", "username",
+                                          "password",  "will",        "properties"};
 
 mqtt::protocol_version to_version(int v) {
   return static_cast<mqtt::protocol_version>(v);
