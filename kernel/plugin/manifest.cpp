@@ -202,37 +202,6 @@ std::optional<std::string> check_value(const field_schema& f, toml::node& n,
   return check_scalar(f.type, f, n, path);
 }
 
-// "file:line:col: " for the key `plugins.<name>.<path>` in the broker's config file.
-std::string locate(const std::string& source_file, const std::string& full_path) {
-  if (source_file.empty()) return {};
-  try {
-    toml::table file = toml::parse_file(source_file);
-    const toml::node* n = &file;
-    std::size_t start = 0;
-    while (n != nullptr && start <= full_path.size()) {
-      const std::size_t dot = full_path.find('.', start);
-      const std::string part =
-          full_path.substr(start, dot == std::string::npos ? dot : dot - start);
-      if (const auto* t = n->as_table()) {
-        n = t->get(part);
-      } else if (const auto* a = n->as_array()) {
-        std::size_t i = 0;
-        const auto r = std::from_chars(part.data(), part.data() + part.size(), i);
-        n = r.ec == std::errc{} ? a->get(i) : nullptr;
-      } else {
-        n = nullptr;
-      }
-      if (dot == std::string::npos) break;
-      start = dot + 1;
-    }
-    if (n == nullptr) return source_file + ": ";
-    const auto& b = n->source().begin;
-    return fmt::format("{}:{}:{}: ", source_file, b.line, b.column);
-  } catch (const toml::parse_error&) {
-    return source_file + ": ";
-  }
-}
-
 const toml::node* lookup(const toml::table& root, std::string_view path) {
   const toml::node* n = &root;
   std::size_t start = 0;
@@ -253,6 +222,21 @@ const toml::node* lookup(const toml::table& root, std::string_view path) {
     start = dot + 1;
   }
 }
+
+// "file:line:col: " for the key `plugins.<name>.<path>` in the broker's config file.
+std::string locate(const std::string& source_file, const std::string& full_path) {
+  if (source_file.empty()) return {};
+  try {
+    const toml::table file = toml::parse_file(source_file);
+    const toml::node* n = lookup(file, full_path);
+    if (n == nullptr) return source_file + ": ";
+    const auto& b = n->source().begin;
+    return fmt::format("{}:{}:{}: ", source_file, b.line, b.column);
+  } catch (const toml::parse_error&) {
+    return source_file + ": ";
+  }
+}
+
 }  // namespace
 
 std::optional<std::int64_t> parse_duration_ms(std::string_view text) {
