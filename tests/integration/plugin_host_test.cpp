@@ -9,10 +9,10 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <functional>
 #include <thread>
 
 #include "support/broker_under_test.hpp"
+#include "support/eventually.hpp"
 #include "support/mqtt_client.hpp"
 #include "support/mqtt_swarm.hpp"
 
@@ -68,15 +68,6 @@ struct plugin_broker {
   mutable int probes = 0;
   mutable int calls = 0;
 };
-
-bool eventually(const std::function<bool()>& f, std::chrono::milliseconds within = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + within;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (f()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return f();
-}
 }  // namespace
 
 TEST_CASE("plugins that cannot be loaded are reported and the broker serves without them") {

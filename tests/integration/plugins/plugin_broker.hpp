@@ -7,16 +7,14 @@
 // operator would load them.
 #pragma once
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "support/broker_under_test.hpp"
+#include "support/eventually.hpp"
 
 namespace emqx_cpp::testing {
 
@@ -57,15 +55,5 @@ struct plugins_broker {
   std::string config;
   std::unique_ptr<broker_under_test> broker;
 };
-
-inline bool eventually(const std::function<bool()>& f,
-                       std::chrono::milliseconds within = std::chrono::seconds(10)) {
-  const auto deadline = std::chrono::steady_clock::now() + within;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (f()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return f();
-}
 
 }  // namespace emqx_cpp::testing
