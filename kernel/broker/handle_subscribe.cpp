@@ -29,19 +29,19 @@ bool valid_filter(const std::string& filter, std::uint32_t max_levels) {
 // EMQX checks the syntax of every filter of a SUBSCRIBE or UNSUBSCRIBE as it decodes
 // the packet and ends the connection with 0x8F on the first invalid one, before any
 // hook runs. Limits (max_topic_levels) are checked per filter later, with a SUBACK code.
-const std::string* first_invalid(const std::vector<std::string>& filters) {
-  for (const auto& f : filters)
-    if (!valid_filter(f, 0)) return &f;  // 0: any number of levels
+// `filter_of` maps an element of `items` to its filter.
+template <class Items, class FilterOf>
+const std::string* first_invalid(const Items& items, FilterOf filter_of) {
+  for (const auto& item : items)
+    if (!valid_filter(filter_of(item), 0)) return &filter_of(item);  // 0: any number of levels
   return nullptr;
 }
 }  // namespace
 
 void channel::handle_subscribe(mqtt::subscribe_packet& s) {
-  std::vector<std::string> filters;
-  filters.reserve(s.entries.size());
-  for (const auto& e : s.entries)
-    filters.push_back(e.filter);
-  if (const auto* bad = first_invalid(filters)) {
+  if (const auto* bad = first_invalid(
+          s.entries,
+          [](const mqtt::subscribe_entry& e) -> const std::string& { return e.filter; })) {
     protocol_violation(reason_code::topic_filter_invalid,
                        fmt::format("invalid topic filter \"{}\" in SUBSCRIBE", *bad));
     return;
@@ -214,7 +214,8 @@ void channel::deliver_retained(const std::string& filter, const subscription& su
 }
 
 void channel::handle_unsubscribe(const mqtt::unsubscribe_packet& u) {
-  if (const auto* bad = first_invalid(u.filters)) {
+  if (const auto* bad =
+          first_invalid(u.filters, [](const std::string& f) -> const std::string& { return f; })) {
     protocol_violation(reason_code::topic_filter_invalid,
                        fmt::format("invalid topic filter \"{}\" in UNSUBSCRIBE", *bad));
     return;

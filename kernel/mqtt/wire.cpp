@@ -90,13 +90,13 @@ void put_binary(bytes& out, std::string_view v) {
   out.append(v);
 }
 
-bool valid_utf8(std::string_view s) {
+bool valid_utf8(std::string_view s, bool allow_control) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
   while (p < end) {
     const unsigned char c = *p;
     if (c < 0x80) {
-      if (c == 0) return false;
+      if (c == 0 || (!allow_control && (c < 0x20 || c == 0x7F))) return false;
       ++p;
       continue;
     }
@@ -121,19 +121,10 @@ bool valid_utf8(std::string_view s) {
     }
     if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)) return false;
     if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    if (!allow_control && cp >= 0x80 && cp <= 0x9F) return false;
     p += n + 1;
   }
   return true;
-}
-
-bool has_control_character(std::string_view s) {
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7F) return true;
-    // U+0080..U+009F are C2 80..C2 9F in UTF-8.
-    if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9F) return true;
-  }
-  return false;
 }
 
 }  // namespace emqx_cpp::mqtt

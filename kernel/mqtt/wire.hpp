@@ -46,12 +46,9 @@ void put_binary(bytes& out, std::string_view v);  // two-byte length + bytes
 std::size_t varint_size(std::uint32_t v);
 
 // Well-formed UTF-8 with none of what [MQTT-1.5.4-1]/[MQTT-1.5.4-2] forbid: surrogates,
-// over-long forms, code points above U+10FFFF, and U+0000.
-bool valid_utf8(std::string_view s);
-
-// Control characters U+0001..U+001F, U+007F..U+009F, which a string SHOULD NOT contain
-// (MQTT 5.0 section 1.5.4); EMQX's strict mode refuses them in topic names. `s` must be
-// valid UTF-8.
-bool has_control_character(std::string_view s);
+// over-long forms, code points above U+10FFFF, and U+0000. With `allow_control` false,
+// also none of the control characters U+0001..U+001F, U+007F..U+009F that a string
+// SHOULD NOT contain (section 1.5.4), which EMQX's strict mode refuses in topic names.
+bool valid_utf8(std::string_view s, bool allow_control = true);
 
 }  // namespace emqx_cpp::mqtt

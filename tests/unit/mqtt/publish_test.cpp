@@ -303,6 +303,7 @@ TEST_CASE("PUBLISH topic with a control character is malformed in strict mode on
   // Topic "a\x01" and topic "a\xC2\x85" (U+0085).
   CHECK(reject("30 05 00 02 61 01 78", v3_1_1) == rc(reason_code::malformed_packet));
   CHECK(reject("30 06 00 03 61 C2 85 78", v3_1_1) == rc(reason_code::malformed_packet));
+  CHECK(reject("30 05 00 02 61 7F 78", v3_1_1) == rc(reason_code::malformed_packet));
   CHECK(decode_frame(hex("30 05 00 02 61 01 78"), v3_1_1, decode_options{false}).ok());
   // U+00A0 (C2 A0) is not a control character.
   CHECK(decode_frame(hex("30 06 00 03 61 C2 A0 78"), v3_1_1).ok());
