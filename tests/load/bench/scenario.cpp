@@ -86,18 +86,20 @@ std::string plan_scenario(const options& o, std::size_t fd_budget, scenario_plan
   };
   auto& plans = out.clients;
   plans.reserve(total);
-  // Subscribers first: they are connected and subscribed before anyone publishes anyway,
-  // and this order opens them first.
-  for (std::uint32_t i = 0; i < subs; ++i) {
+  auto plan = [&](role what, std::uint32_t i, const char* tag, const std::string& topic) {
     client_plan p;
-    p.what = role::subscriber;
+    p.what = what;
     p.index = i;
-    p.client_id = prefix + "-s" + std::to_string(i);
-    p.topic = expand(sub_topic, i);
+    p.client_id = prefix + tag + std::to_string(i);
+    if (!topic.empty()) p.topic = expand(topic, i);
     p.source_addr = source_of();
     p.thread = i % o.threads;
-    plans.push_back(std::move(p));
-  }
+    return p;
+  };
+  // Subscribers first: they are connected and subscribed before anyone publishes anyway,
+  // and this order opens them first.
+  for (std::uint32_t i = 0; i < subs; ++i)
+    plans.push_back(plan(role::subscriber, i, "-s", sub_topic));
   // How many subscriptions match each publish topic: literal filters by lookup,
   // wildcard filters one by one.
   std::unordered_map<std::string, std::uint32_t> literal;
@@ -109,27 +111,14 @@ std::string plan_scenario(const options& o, std::size_t fd_budget, scenario_plan
       ++literal[p.topic];
   }
   for (std::uint32_t i = 0; i < pubs; ++i) {
-    client_plan p;
-    p.what = role::publisher;
-    p.index = i;
-    p.client_id = prefix + "-p" + std::to_string(i);
-    p.topic = expand(pub_topic, i);
+    client_plan p = plan(role::publisher, i, "-p", pub_topic);
     if (auto it = literal.find(p.topic); it != literal.end()) p.fanout += it->second;
     for (const auto& [filter, count] : wildcard)
       if (emqx_cpp::mqtt::topic_matches(filter, p.topic)) p.fanout += count;
-    p.source_addr = source_of();
-    p.thread = i % o.threads;
     plans.push_back(std::move(p));
   }
-  for (std::uint32_t i = 0; i < idle; ++i) {
-    client_plan p;
-    p.what = role::idle;
-    p.index = i;
-    p.client_id = prefix + "-c" + std::to_string(i);
-    p.source_addr = source_of();
-    p.thread = i % o.threads;
-    plans.push_back(std::move(p));
-  }
+  for (std::uint32_t i = 0; i < idle; ++i)
+    plans.push_back(plan(role::idle, i, "-c", ""));
   out.publishers = pubs;
   out.subscribers = subs;
   out.pub_topic = pub_topic;
