@@ -68,6 +68,8 @@ result<void> broker::start() {
   }
   sys_ = std::make_unique<sys_publisher>(*this, *workers_.front());
   workers_.front()->loop().post([this] { sys_->start(); });
+  if (cfg_.retainer.msg_clear_interval_ms != 0)
+    workers_.front()->loop().post([this] { sweep_retained(); });
   running_ = true;
   return {};
 }
@@ -108,6 +110,14 @@ void broker::stop() {
     t.join();
   threads_.clear();
   sys_.reset();
+}
+
+void broker::sweep_retained() {
+  // Runs on the first worker, like the $SYS ticks.
+  if (const std::size_t removed = retained().sweep(steady_clock::now()); removed != 0)
+    runtime::logger_for("broker")->debug("retained_expired removed={}", removed);
+  workers_.front()->loop().schedule(std::chrono::milliseconds(cfg_.retainer.msg_clear_interval_ms),
+                                    [this] { sweep_retained(); });
 }
 
 broker_stats broker::stats() {
@@ -168,8 +178,11 @@ ecp_status broker::kick(const std::string& client_id) {
   if (!client_info(client_id)) return ECP_ERR_NOT_FOUND;
   worker& w = *workers_[owner_of(client_id)];
   w.loop().post([&w, client_id] {
-    if (auto* slot = w.find_session(client_id); slot != nullptr && slot->ch != nullptr)
-      slot->ch->kick(mqtt::reason_code::administrative_action, false);
+    if (auto* slot = w.find_session(client_id); slot != nullptr && slot->ch != nullptr) {
+      w.contained(slot->ch, "kick",
+                  [](channel* ch) { ch->kick(mqtt::reason_code::administrative_action, false); });
+    }
+    w.request_flush();
   });
   return ECP_OK;
 }
@@ -183,8 +196,11 @@ ecp_status broker::subscribe(const std::string& client_id, const std::string& fi
   worker& w = *workers_[owner_of(client_id)];
   const mqtt::subscription_options opts{qos, no_local, retain_as_published, retain_handling};
   w.loop().post([&w, client_id, filter, opts] {
-    if (auto* slot = w.find_session(client_id); slot != nullptr && slot->ch != nullptr)
-      slot->ch->subscribe_on_behalf(filter, opts);
+    if (auto* slot = w.find_session(client_id); slot != nullptr && slot->ch != nullptr) {
+      w.contained(slot->ch, "subscribe",
+                  [&](channel* ch) { ch->subscribe_on_behalf(filter, opts); });
+    }
+    w.request_flush();
   });
   return ECP_OK;
 }

@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "broker/client_info.hpp"
+#include "broker/exclusive_registry.hpp"
 #include "broker/retainer.hpp"
 #include "broker/session_store.hpp"
 #include "config/broker_config.hpp"
@@ -85,6 +86,7 @@ class broker final : public plugin::host_services {
     return sessions_.load(std::memory_order_acquire);
   }
   plugin::hook_registry& hook_registry() { return hooks_; }
+  exclusive_registry& exclusive() { return exclusive_; }
   plugin::async_calls& async_calls() { return calls_; }
 
   // plugin::host_services
@@ -111,6 +113,9 @@ class broker final : public plugin::host_services {
   broker_stats stats();
 
  private:
+  // retainer.msg_clear_interval: removes expired retained messages, then re-arms.
+  void sweep_retained();
+
   config::broker_config cfg_;
   runtime::metrics_registry& metrics_;
   retainer retainer_;
@@ -118,6 +123,7 @@ class broker final : public plugin::host_services {
   std::atomic<class session_store*> sessions_{nullptr};
   plugin::hook_registry hooks_;
   plugin::async_calls calls_;
+  exclusive_registry exclusive_;
   struct provider {
     const void* owner;
     ecp_provider_kind kind;

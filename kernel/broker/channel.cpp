@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "broker/broker.hpp"
+#include "broker/fault_injection.hpp"
 #include "broker/worker.hpp"
 
 namespace emqx_cpp::broker {
@@ -28,7 +29,8 @@ channel::channel(worker& w, int fd, std::string peer, std::size_t listener,
 
 channel::~channel() {
   if (shown_) worker_.hide_client(*this);
-  if (access_) worker_.loop().cancel(access_->timer);
+  abandon_access();
+  worker_.loop().cancel(session_timer_);
   // A DISCONNECT or CONNACK may still be on its way out; let it drain on its own.
   if (conn_ && !conn_->closed()) worker_.linger(std::move(conn_));
 }
@@ -53,14 +55,19 @@ void channel::on_input(net::tcp_connection& /*c*/) {
   last_activity_ = std::chrono::steady_clock::now();
   worker_.stats().add(worker_.stats().bytes_received, conn_->bytes_in() - reported_in_);
   reported_in_ = conn_->bytes_in();
+  // A bug in a handler ends this connection only, as a crashed connection process
+  // would in EMQX.
+  worker_.contained(this, "packet", [](channel* ch) { ch->process_input(); });
+}
+
+void channel::fail(const std::string& why) {
   try {
-    process_input();
-  } catch (const std::exception& e) {
-    // A bug in a handler ends this connection only, as a crashed connection process
-    // would in EMQX.
-    worker_.log().error("handler_crash client={} peer={} reason=\"{}\"", client_.client_id,
-                        client_.peer, e.what());
-    close(close_kind::abnormal, reason_code::implementation_specific_error, e.what());
+    close(close_kind::abnormal, reason_code::implementation_specific_error, why);
+  } catch (...) {
+    // Closing failed too (the fault is in the close path itself): drop the socket.
+    state_ = state::closed;
+    if (conn_) conn_->close_now();
+    worker_.retire(this);
   }
 }
 
@@ -68,7 +75,7 @@ void channel::process_input() {
   const auto& m = worker_.cfg().mqtt;
   const mqtt::decode_options opts{m.strict_mode};
   while (state_ != state::closed && conn_ && !conn_->closed()) {
-    if (access_) return;  // a hook is deciding on the previous packet
+    if (access_ || yielded_) return;  // the previous packet is still being handled
     auto in = conn_->input();
     mqtt::fixed_header h;
     switch (mqtt::read_frame(in, m.max_packet_size, h)) {
@@ -113,6 +120,12 @@ void channel::process_input() {
     }
     handle_packet(decoded.value());
   }
+}
+
+void channel::resume_input() {
+  if (access_ || yielded_ || state_ == state::closed || !conn_) return;
+  conn_->resume_reading();
+  process_input();  // what the client sent meanwhile
 }
 
 void channel::handle_packet(mqtt::packet& p) {
@@ -169,6 +182,7 @@ void channel::wrote() {
 void channel::flush() {
   dirty = false;
   if (conn_) {
+    inject_fault("flush", client_.client_id);
     conn_->flush();
     worker_.stats().add(worker_.stats().bytes_sent, conn_->bytes_out() - reported_out_);
     reported_out_ = conn_->bytes_out();
@@ -230,11 +244,9 @@ void channel::close(close_kind kind, std::optional<reason_code> code, const std:
   const bool was_connected = state_ == state::connected;
   state_ = state::closed;
   deadline_.disarm();
-  if (access_) {
-    worker_.owner().async_calls().cancel(access_->token);
-    worker_.loop().cancel(access_->timer);
-    access_.reset();
-  }
+  abandon_access();
+  worker_.loop().cancel(session_timer_);
+  session_timer_ = 0;
   pending_connect_.reset();
   pending_publish_.reset();
   pending_subscribe_.reset();
@@ -319,7 +331,53 @@ void channel::arm_keepalive() {
       deadline_, last_activity_ + std::chrono::milliseconds(static_cast<std::int64_t>(limit_ms)));
 }
 
+void channel::arm_session_timer(steady_clock::time_point now, steady_clock::time_point at_least) {
+  if (session_ == nullptr || state_ != state::connected) return;
+  const auto& m = worker_.cfg().mqtt;
+  steady_clock::time_point due{};
+  auto earliest = [&](steady_clock::time_point t) {
+    if (t != steady_clock::time_point{} && (due == steady_clock::time_point{} || t < due)) due = t;
+  };
+  earliest(at_least);
+  if (m.retry_interval_ms != 0)
+    earliest(session_->next_retry(std::chrono::milliseconds(m.retry_interval_ms)));
+  if (m.await_rel_timeout_ms != 0)
+    earliest(session_->next_rel_expiry(std::chrono::milliseconds(m.await_rel_timeout_ms)));
+  if (due == steady_clock::time_point{}) return;  // nothing waits; a fired timer stays off
+  if (session_timer_ != 0 && session_timer_due_ <= due) return;
+  worker_.loop().cancel(session_timer_);
+  session_timer_due_ = due;
+  session_timer_ = worker_.loop().schedule(
+      std::chrono::duration_cast<std::chrono::milliseconds>(due - now) +
+          std::chrono::milliseconds(1),
+      [this] {
+        session_timer_ = 0;
+        worker_.contained(this, "timer", [](channel* ch) { ch->on_session_timer(); });
+        worker_.request_flush();
+      });
+}
+
+void channel::on_session_timer() {
+  if (session_ == nullptr || state_ != state::connected) return;
+  const auto& m = worker_.cfg().mqtt;
+  const auto now = steady_clock::now();
+  if (m.retry_interval_ms != 0)
+    session_->retry(this, now, std::chrono::milliseconds(m.retry_interval_ms));
+  if (m.await_rel_timeout_ms != 0) {
+    const auto expired =
+        session_->expire_awaiting_rel(now, std::chrono::milliseconds(m.await_rel_timeout_ms));
+    if (expired != 0) {
+      // EMQX's messages.dropped.await_pubrel_timeout: the PUBREL never came.
+      worker_.stats().add(worker_.stats().messages_dropped_await_pubrel_timeout, expired);
+      worker_.stats().add(worker_.stats().messages_dropped, expired);
+      worker_.log().debug("await_rel_expired client={} count={}", client_.client_id, expired);
+    }
+  }
+  arm_session_timer(now);
+}
+
 void channel::on_deadline() {
+  inject_fault("timer", client_.client_id);
   if (state_ == state::awaiting_connect) {
     close(close_kind::abnormal, std::nullopt, "no CONNECT within idle_timeout");
     return;

@@ -58,6 +58,9 @@ class channel final : public net::tcp_connection::handler, public outbound {
 
   void flush();
   bool dirty = false;
+  // Ends this connection after a failure in the broker's own code (an exception caught
+  // by worker::contained): DISCONNECT 0x83 to an MQTT 5 client, the will published.
+  void fail(const std::string& why);
 
   // The wait for CONNECT, then the keepalive check, on the worker's timer wheel.
   struct deadline_hook : runtime::wheel_hook {
@@ -71,8 +74,10 @@ class channel final : public net::tcp_connection::handler, public outbound {
   // Subscribes this client as if it had sent SUBSCRIBE (api_subscribe, auto subscribe):
   // no SUBACK, retained messages by retain handling.
   void subscribe_on_behalf(const std::string& filter, const mqtt::subscription_options& opts);
-  // An asynchronous hook answered (or timed out): go on from where the chain stopped.
-  void resume_access(ecp_hook_result result, const ecp_hook_reply& reply);
+  // An asynchronous hook answered, timed out, or its plugin went away (`token` names
+  // the wait it answers; a stale answer is ignored): go on from where the chain stopped.
+  // `answer` is ECP_HOOK_STOP with the decision, or ECP_HOOK_CONTINUE.
+  void resume_access(std::uint64_t token, plugin::chain_result answer);
   const client_info& client() const { return client_; }
   session* current_session() const { return session_; }
   mqtt::protocol_version version() const { return version_; }
@@ -97,7 +102,12 @@ class channel final : public net::tcp_connection::handler, public outbound {
   void handle_ack(const mqtt::ack_packet& a);
   void handle_subscribe(mqtt::subscribe_packet& s);
   void continue_subscribe();
+  void subscribe_authorized(bool allowed);
+  void yield_subscribe();
   void finish_subscribe();
+  // Reads again after a suspension (an access hook answered, a long SUBSCRIBE went on)
+  // unless another one started meanwhile.
+  void resume_input();
   // Returns the granted QoS.
   // `send_retained` is false when a saved session is restored: its retained messages
   // were delivered when it first subscribed.
@@ -117,18 +127,33 @@ class channel final : public net::tcp_connection::handler, public outbound {
   void send_disconnect(mqtt::reason_code code, const std::string& why);
   void wrote();
 
-  // Access hooks (authenticate, authorize): `done` runs at once if the chain decides
-  // synchronously, or after the asynchronous answer; meanwhile input is paused.
-  void run_access_hook(std::unique_ptr<event_frame> frame,
-                       std::function<void(const plugin::chain_result&)> done);
-  void step_access();
-  void on_access_timeout();
+  // Access hooks (authenticate, authorize). The answer comes back at once when the
+  // chain decides synchronously; otherwise the channel is suspended (input paused),
+  // nullopt is returned, and `resume` runs later with the answer.
+  using access_resume = std::function<void(const plugin::chain_result&)>;
+  std::optional<plugin::chain_result> begin_access(std::unique_ptr<event_frame> frame,
+                                                   access_resume resume);
+  struct pending_access;
+  std::optional<plugin::chain_result> advance_access(pending_access& op);
+  void on_access_timeout(std::uint64_t token);
+  void abandon_access();
   std::unique_ptr<event_frame> new_frame(ecp_hook_point hook) const;
   void notify(ecp_hook_point hook, int reason = 0);
 
   void arm_keepalive();
+  // mqtt.retry_interval and mqtt.await_rel_timeout: one timer per connection, armed for
+  // the earliest in-flight retry or inbound QoS 2 timeout, re-armed when it fires.
+  // `at_least`: a due time known to the caller before the session shows it (a message
+  // being sent now, not yet in flight).
+  void arm_session_timer(steady_clock::time_point now, steady_clock::time_point at_least = {});
+  void on_session_timer();
   void deliver_retained(const std::string& filter, const subscription& sub);
   void publish_client_event(const char* event);
+  // $SYS .../subscribed and .../unsubscribed (sys_topics.sys_event_messages); `opts` is
+  // null for an unsubscription.
+  void publish_subscription_event(bool subscribed, const std::string& raw_filter,
+                                  const mqtt::subscription_options* opts);
+  void publish_sys_event(std::string_view event, std::string payload);
 
   worker& worker_;
   const std::uint64_t id_;
@@ -147,6 +172,8 @@ class channel final : public net::tcp_connection::handler, public outbound {
   std::chrono::steady_clock::time_point connected_at_;
   std::uint64_t connected_at_ms_ = 0;  // wall clock, for $SYS event messages
   deadline_hook deadline_;
+  runtime::timer_id session_timer_ = 0;
+  steady_clock::time_point session_timer_due_{};
   bool counted_ = false;  // holds a slot in its listener's connection count
   bool over_limit_ = false;
   // Client-side limits (v5 CONNECT properties).
@@ -172,9 +199,10 @@ class channel final : public net::tcp_connection::handler, public outbound {
     std::uint64_t token = 0;
     runtime::timer_id timer = 0;
     std::string waiting_on;  // the plugin, for the timeout's log line
-    std::function<void(const plugin::chain_result&)> done;
+    access_resume resume;
   };
   std::unique_ptr<pending_access> access_;
+  bool yielded_ = false;  // a long SUBSCRIBE gave the worker back; input waits for it
   // Packets whose handling is suspended on an access hook.
   std::unique_ptr<mqtt::connect_packet> pending_connect_;
   bool pending_assigned_ = false;
@@ -184,7 +212,8 @@ class channel final : public net::tcp_connection::handler, public outbound {
     std::size_t next = 0;
     mqtt::suback_packet ack;
     std::vector<std::pair<std::string, subscription>> retained;  // filter, subscription
-    std::string current;  // the filter being handled (after client.subscribe rewrites)
+    std::string current;     // the filter being handled (after client.subscribe rewrites)
+    bool exclusive = false;  // current is $exclusive/<filter>
   };
   std::unique_ptr<subscribe_job> pending_subscribe_;
   std::uint64_t reported_in_ = 0;

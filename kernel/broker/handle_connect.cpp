@@ -129,7 +129,9 @@ void channel::connect_on_owner(mqtt::connect_packet c, bool assigned_id) {
     authenticated(plugin::chain_result{});
     return;
   }
-  run_access_hook(std::move(frame), [this](const plugin::chain_result& r) { authenticated(r); });
+  if (auto r = begin_access(std::move(frame),
+                            [this](const plugin::chain_result& later) { authenticated(later); }))
+    authenticated(*r);
 }
 
 void channel::authenticated(const plugin::chain_result& r) {
@@ -263,7 +265,9 @@ void channel::open_session() {
   publish_client_event("connected");
   if (present) {
     worker_.notify_session(ECP_HOOK_SESSION_RESUMED, *session_);
-    session_->resume(this, std::chrono::steady_clock::now(), worker_.delivery_counts());
+    const auto now = std::chrono::steady_clock::now();
+    session_->resume(this, now, worker_.delivery_counts());
+    arm_session_timer(now);  // retries, and inbound QoS 2 ids kept while it was away
   }
   notify(ECP_HOOK_CLIENT_CONNECTED);
 }

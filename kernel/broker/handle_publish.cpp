@@ -18,6 +18,13 @@ using mqtt::packet_type;
 using mqtt::protocol_version;
 using mqtt::reason_code;
 
+namespace {
+// Nobody deciding means allowed, until an authorization plugin sets no_match.
+bool is_allowed(const plugin::chain_result& r) {
+  return !(r.result == ECP_HOOK_STOP && r.reply.code != ECP_OK);
+}
+}  // namespace
+
 channel::topic_aliases& channel::aliases() {
   if (!aliases_) aliases_ = std::make_unique<topic_aliases>();
   return *aliases_;
@@ -74,29 +81,41 @@ void channel::handle_publish(mqtt::publish_packet& p) {
   frame->event.qos = pending_publish_->qos;
   frame->event.retain = pending_publish_->retain ? 1 : 0;
   frame->event.action = ECP_ACTION_PUBLISH;
-  run_access_hook(std::move(frame), [this](const plugin::chain_result& r) {
-    // Nobody deciding means allowed, until an authorization plugin sets no_match.
+  const auto r = begin_access(std::move(frame), [this](const plugin::chain_result& later) {
     if (state_ == state::closed || !pending_publish_) return;
     const auto held = std::move(pending_publish_);
-    publish_authorized(!(r.result == ECP_HOOK_STOP && r.reply.code != ECP_OK), *held);
+    publish_authorized(is_allowed(later), *held);
   });
+  if (!r) return;  // suspended until the answer
+  const auto held = std::move(pending_publish_);
+  publish_authorized(is_allowed(*r), *held);
 }
 
 void channel::publish_authorized(bool allowed, mqtt::publish_packet& p) {
   const auto& m = worker_.cfg().mqtt;
   const bool v5 = version_ == protocol_version::v5;
   const auto ack_type = p.qos == 2 ? packet_type::pubrec : packet_type::puback;
+
+  auto msg = std::make_shared<message>();
+  msg->topic = std::move(p.topic);
+  msg->payload = std::move(p.payload);
+  msg->qos = p.qos;
+  msg->retain = p.retain;
+  msg->publisher = client_.client_id;
+  msg->timestamp_ms = wall_clock_ms();
   if (!allowed) {
-    worker_.log().info("publish_denied client={} topic={}", client_.client_id, p.topic);
-    worker_.stats().add(worker_.stats().messages_dropped);
+    worker_.log().info("publish_denied client={} topic={}", client_.client_id, msg->topic);
+    worker_.message_dropped(*msg, "not_authorized", reason_code::not_authorized);
     // EMQX's deny_action = ignore: v5 learns why from the reason code, v3 gets a plain ack.
     if (p.qos > 0)
       send_ack(ack_type, p.packet_id, v5 ? reason_code::not_authorized : reason_code::success);
     return;
   }
   if (p.qos == 2) {
-    switch (session_->await_rel(p.packet_id, std::chrono::steady_clock::now())) {
+    const auto now = std::chrono::steady_clock::now();
+    switch (session_->await_rel(p.packet_id, now)) {
       case session::rel_status::accepted:
+        arm_session_timer(now);
         break;
       case session::rel_status::duplicate:
         // Already routed: a retransmission (DUP) is acknowledged again; a new message
@@ -106,19 +125,14 @@ void channel::publish_authorized(bool allowed, mqtt::publish_packet& p) {
                  p.dup || !v5 ? reason_code::success : reason_code::packet_identifier_in_use);
         return;
       case session::rel_status::too_many:
+        worker_.stats().add(worker_.stats().messages_dropped_receive_maximum);
+        worker_.message_dropped(*msg, "receive_maximum", reason_code::receive_maximum_exceeded);
         protocol_violation(reason_code::receive_maximum_exceeded,
                            "more QoS 2 messages awaiting PUBREL than max_awaiting_rel");
         return;
     }
   }
 
-  auto msg = std::make_shared<message>();
-  msg->topic = std::move(p.topic);
-  msg->payload = std::move(p.payload);
-  msg->qos = p.qos;
-  msg->retain = p.retain;
-  msg->publisher = client_.client_id;
-  msg->timestamp_ms = wall_clock_ms();
   std::uint32_t expiry_s = 0;
   if (p.props) {
     if (p.props->message_expiry_interval) expiry_s = *p.props->message_expiry_interval;
@@ -133,15 +147,12 @@ void channel::publish_authorized(bool allowed, mqtt::publish_packet& p) {
   }
   if (!worker_.run_publish_hooks(*msg, &client_)) {
     // A hook dropped it: the publisher is still acknowledged (the message was handled).
+    worker_.message_dropped(*msg, "dropped_by_hook", reason_code::success);
     if (p.qos > 0) send_ack(ack_type, p.packet_id, reason_code::success);
     return;
   }
-  if (msg->retain) {
-    if (worker_.owner().retained().store(msg) == retained_store::store_result::stored)
-      worker_.stats().add(worker_.stats().messages_retained);
-  }
+  worker_.retain(msg);
   worker_.publish(msg, [&](std::size_t matched) {
-    if (matched == 0) worker_.stats().add(worker_.stats().messages_dropped_no_subscribers);
     if (p.qos > 0) {
       send_ack(ack_type, p.packet_id,
                matched == 0 && v5 ? reason_code::no_matching_subscribers : reason_code::success);
@@ -197,12 +208,6 @@ bool channel::send_publish(const delivery& d, std::uint16_t packet_id, bool dup)
   if (!conn_ || conn_->closed()) return false;
   const message& msg = *d.msg;
   const auto now = steady_clock::now();
-  if (!worker_.hooks().empty(ECP_HOOK_MESSAGE_DELIVERED)) {
-    auto frame = new_frame(ECP_HOOK_MESSAGE_DELIVERED);
-    ecp_message handle{const_cast<message*>(&msg), false};
-    frame->event.message = &handle;
-    plugin::notify(worker_.hooks(), ECP_HOOK_MESSAGE_DELIVERED, frame->event);
-  }
   mqtt::publish_view v;
   v.topic = msg.topic;
   v.payload = msg.payload;
@@ -228,15 +233,25 @@ bool channel::send_publish(const delivery& d, std::uint16_t packet_id, bool dup)
     }
   }
   if (client_max_packet_ != 0 && mqtt::publish_size(v, version_) > client_max_packet_) {
-    // [MQTT-3.1.2-25]: never send a packet larger than the client accepts; drop it.
-    worker_.log().debug("dropped_too_large client={} topic={}", client_.client_id, msg.topic);
+    // [MQTT-3.1.2-25]: never send a packet larger than the client accepts; the session
+    // drops it (delivery.dropped, too_large).
     return false;
+  }
+  // message.delivered fires once for what is actually sent, and only for that.
+  if (!dup && !worker_.hooks().empty(ECP_HOOK_MESSAGE_DELIVERED)) {
+    auto frame = new_frame(ECP_HOOK_MESSAGE_DELIVERED);
+    ecp_message handle{const_cast<message*>(&msg), false};
+    frame->event.message = &handle;
+    plugin::notify(worker_.hooks(), ECP_HOOK_MESSAGE_DELIVERED, frame->event);
   }
   // The alias is only known to the client once a packet carrying topic and alias left.
   if (new_alias) aliases_->outbound.emplace(msg.topic, v.topic_alias);
   mqtt::encode_publish(v, version_, conn_->output());
   worker_.stats().add(worker_.stats().packets_sent);
   wrote();
+  if (const auto retry = worker_.cfg().mqtt.retry_interval_ms;
+      packet_id != 0 && session_timer_ == 0 && retry != 0)
+    arm_session_timer(now, now + std::chrono::milliseconds(retry));
   return true;
 }
 

@@ -21,6 +21,9 @@ reason_code refusal(ecp_status code) {
                                       : reason_code::not_authorized;
 }
 
+// Filters of one SUBSCRIBE handled before the worker turns to its other clients.
+constexpr std::size_t filters_per_turn = 1024;
+
 bool valid_filter(const std::string& filter, std::uint32_t max_levels) {
   auto parsed = mqtt::parse_filter(filter);
   return parsed && mqtt::valid_topic_filter(parsed->filter, max_levels);
@@ -56,9 +59,14 @@ void channel::handle_subscribe(mqtt::subscribe_packet& s) {
 void channel::continue_subscribe() {
   auto& job = *pending_subscribe_;
   const auto& m = worker_.cfg().mqtt;
-  const auto& ids = job.packet.props.subscription_identifiers;
-  const std::uint32_t sub_id = ids.empty() ? 0 : ids.front();
+  std::size_t handled = 0;
   while (job.next < job.packet.entries.size()) {
+    if (handled++ == filters_per_turn) {
+      // A SUBSCRIBE with tens of thousands of filters yields between batches, so the
+      // other clients of this worker are served meanwhile.
+      yield_subscribe();
+      return;
+    }
     const auto& e = job.packet.entries[job.next];
     std::string filter = e.filter;
     if (!worker_.hooks().empty(ECP_HOOK_CLIENT_SUBSCRIBE)) {
@@ -79,7 +87,7 @@ void channel::continue_subscribe() {
     // A filter a hook rewrote into an invalid one, or an exclusive subscription, which
     // EMQX refuses unless exclusive subscriptions are enabled (off by default).
     if (!parsed || !mqtt::valid_topic_filter(parsed->filter, m.max_topic_levels) ||
-        filter.rfind("$exclusive/", 0) == 0) {
+        (parsed->exclusive && !m.exclusive_subscription)) {
       job.ack.codes.push_back(reason_code::topic_filter_invalid);
       ++job.next;
       continue;
@@ -108,11 +116,9 @@ void channel::continue_subscribe() {
       continue;
     }
     job.current = filter;
+    job.exclusive = parsed->exclusive;
     if (worker_.hooks().empty(ECP_HOOK_CLIENT_AUTHORIZE)) {
-      bool existed = false;
-      job.ack.codes.push_back(
-          static_cast<reason_code>(add_subscription(filter, e.options, sub_id, &existed)));
-      ++job.next;
+      subscribe_authorized(true);
       continue;
     }
     auto frame = new_frame(ECP_HOOK_CLIENT_AUTHORIZE);
@@ -120,23 +126,48 @@ void channel::continue_subscribe() {
     frame->event.topic = frame->topic.c_str();
     frame->event.qos = e.options.qos;
     frame->event.action = ECP_ACTION_SUBSCRIBE;
-    run_access_hook(std::move(frame), [this, sub_id](const plugin::chain_result& r) {
+    const auto r = begin_access(std::move(frame), [this](const plugin::chain_result& later) {
       if (state_ == state::closed || !pending_subscribe_) return;
-      auto& j = *pending_subscribe_;
-      const auto& entry = j.packet.entries[j.next];
-      if (r.result == ECP_HOOK_STOP && r.reply.code != ECP_OK) {
-        j.ack.codes.push_back(reason_code::not_authorized);
-      } else {
-        bool existed = false;
-        j.ack.codes.push_back(
-            static_cast<reason_code>(add_subscription(j.current, entry.options, sub_id, &existed)));
-      }
-      ++j.next;
-      continue_subscribe();
+      subscribe_authorized(!(later.result == ECP_HOOK_STOP && later.reply.code != ECP_OK));
+      continue_subscribe();  // a fresh task: the stack does not grow per filter
     });
-    return;  // continue_subscribe goes on from the answer (it may already have)
+    if (!r) return;  // suspended; the answer goes on from the next filter
+    subscribe_authorized(!(r->result == ECP_HOOK_STOP && r->reply.code != ECP_OK));
   }
   finish_subscribe();
+}
+
+void channel::subscribe_authorized(bool allowed) {
+  auto& job = *pending_subscribe_;
+  const auto& entry = job.packet.entries[job.next];
+  const auto& ids = job.packet.props.subscription_identifiers;
+  const std::uint32_t sub_id = ids.empty() ? 0 : ids.front();
+  if (!allowed) {
+    job.ack.codes.push_back(reason_code::not_authorized);
+  } else if (job.exclusive &&
+             !worker_.owner().exclusive().claim(job.current.substr(11), client_.client_id)) {
+    // Another client holds this exclusive subscription (EMQX answers 0x97).
+    job.ack.codes.push_back(reason_code::quota_exceeded);
+  } else {
+    bool existed = false;
+    job.ack.codes.push_back(
+        static_cast<reason_code>(add_subscription(job.current, entry.options, sub_id, &existed)));
+  }
+  ++job.next;
+}
+
+void channel::yield_subscribe() {
+  yielded_ = true;
+  if (conn_) conn_->pause_reading();
+  worker_.loop().post([w = &worker_, id = id_] {
+    w->contained(w->channel_by_id(id), "subscribe", [](channel* ch) {
+      if (ch == nullptr) return;
+      ch->yielded_ = false;
+      if (ch->pending_subscribe_) ch->continue_subscribe();
+      ch->resume_input();
+    });
+    w->request_flush();
+  });
 }
 
 std::uint8_t channel::add_subscription(const std::string& raw,
@@ -149,6 +180,7 @@ std::uint8_t channel::add_subscription(const std::string& raw,
   subscription sub;
   sub.group = parsed->group;
   sub.filter = parsed->filter;
+  sub.exclusive = parsed->exclusive;
   sub.opts = opts;
   sub.opts.qos = std::min(opts.qos, m.max_qos_allowed);
   sub.subscription_id = sub_id;
@@ -162,6 +194,7 @@ std::uint8_t channel::add_subscription(const std::string& raw,
     worker_.stats().add(worker_.stats().subscriptions);
     if (sub.shared()) worker_.stats().add(worker_.stats().shared_subscriptions);
   }
+  if (send_retained) publish_subscription_event(true, raw, &sub.opts);
   worker_.log().debug("subscribed client={} filter={} qos={} new={}", client_.client_id, raw,
                       sub.opts.qos, !*existed);
   // Shared subscriptions get no retained messages (as EMQX); retain handling 1 sends
@@ -239,10 +272,13 @@ void channel::handle_unsubscribe(const mqtt::unsubscribe_packet& u) {
     }
     worker_.remove_route(it->second.filter, it->second.group,
                          subscriber_ref{worker_.index(), session_->id()});
+    if (it->second.exclusive)
+      worker_.owner().exclusive().release(it->second.filter, client_.client_id);
     worker_.stats().sub(worker_.stats().subscriptions);
     if (it->second.shared()) worker_.stats().sub(worker_.stats().shared_subscriptions);
     subs.erase(it);
     ack.codes.push_back(reason_code::success);
+    publish_subscription_event(false, filter, nullptr);
     if (!worker_.hooks().empty(ECP_HOOK_SESSION_UNSUBSCRIBED)) {
       auto frame = new_frame(ECP_HOOK_SESSION_UNSUBSCRIBED);
       frame->topic = filter;

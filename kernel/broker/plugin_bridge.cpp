@@ -10,9 +10,10 @@
 
 namespace emqx_cpp::broker {
 
-void init_event(event_frame& frame, ecp_hook_point hook) {
+void init_event(event_frame& frame, ecp_hook_point hook, std::uint32_t worker) {
   frame.event.size = sizeof(ecp_event);
   frame.event.hook = hook;
+  frame.event.worker = worker;
 }
 
 void describe_client(const client_info& c, bool clean_start, std::uint16_t keepalive,

@@ -36,7 +36,8 @@ struct event_frame {
 // the hook call).
 void describe_client(const client_info& c, bool clean_start, std::uint16_t keepalive,
                      event_frame& frame);
-void init_event(event_frame& frame, ecp_hook_point hook);
+// `worker`: the index of the I/O worker that runs the hook.
+void init_event(event_frame& frame, ecp_hook_point hook, std::uint32_t worker);
 
 // Fills the message and event members of the host API table.
 void install_plugin_message_api(ecp_host_api& api);

@@ -32,6 +32,9 @@ class retained_store {
   virtual std::vector<message_ptr> match(std::string_view filter,
                                          steady_clock::time_point now) const = 0;
   virtual std::size_t size() const = 0;
+  // Removes expired messages (retainer.msg_clear_interval); returns how many. A store
+  // that expires messages by itself keeps the default.
+  virtual std::size_t sweep(steady_clock::time_point /*now*/) { return 0; }
 };
 
 class retainer final : public retained_store {
@@ -42,8 +45,7 @@ class retainer final : public retained_store {
   std::vector<message_ptr> match(std::string_view filter,
                                  steady_clock::time_point now) const override;
   std::size_t size() const override;
-  // Removes expired messages; returns how many.
-  std::size_t sweep(steady_clock::time_point now);
+  std::size_t sweep(steady_clock::time_point now) override;
 
  private:
   config::retainer_config cfg_;

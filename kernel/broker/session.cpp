@@ -24,11 +24,28 @@ lazy_deque<session::inflight_entry>::iterator session::find_inflight(std::uint16
                       [&](const inflight_entry& e) { return e.packet_id == packet_id; });
 }
 
+const char* to_string(drop_reason r) {
+  switch (r) {
+    case drop_reason::queue_full:
+      return "queue_full";
+    case drop_reason::qos0_msg:
+      return "qos0_msg";
+    case drop_reason::expired:
+      return "expired";
+    case drop_reason::too_large:
+      return "too_large";
+    case drop_reason::no_local:
+      return "no_local";
+  }
+  return "unknown";
+}
+
 void session::enqueue(delivery d, delivery_stats& stats) {
   if (limits_.max_mqueue_len != 0 && mqueue_.size() >= limits_.max_mqueue_len) {
     // EMQX's policy: the oldest queued message gives way to the new one.
+    const delivery& oldest = mqueue_.front();
+    stats.drop(*this, oldest, oldest.qos == 0 ? drop_reason::qos0_msg : drop_reason::queue_full);
     mqueue_.pop_front();
-    ++stats.dropped_queue_full;
   }
   mqueue_.push_back(std::move(d));
   ++stats.queued;
@@ -37,30 +54,30 @@ void session::enqueue(delivery d, delivery_stats& stats) {
 bool session::send_now(delivery& d, outbound* out, steady_clock::time_point now,
                        delivery_stats& stats) {
   if (d.msg->expired(now)) {
-    ++stats.dropped_expired;
+    stats.drop(*this, d, drop_reason::expired);
     return true;  // consumed
   }
   if (d.qos == 0) {
     if (!out->can_send()) {
-      ++stats.dropped_busy;
+      stats.drop(*this, d, drop_reason::qos0_msg);
       return true;
     }
     if (out->send_publish(d, 0, false)) {
       ++stats.sent;
     } else {
-      ++stats.dropped_too_large;
+      stats.drop(*this, d, drop_reason::too_large);
     }
     return true;
   }
   if (inflight_.size() >= limits_.max_inflight) return false;
   const std::uint16_t pid = next_packet_id();
   if (!out->send_publish(d, pid, false)) {
-    ++stats.dropped_too_large;
+    stats.drop(*this, d, drop_reason::too_large);
     return true;
   }
   ++stats.sent;
   const wait state = d.qos == 1 ? wait::puback : wait::pubrec;
-  inflight_.push_back(inflight_entry{std::move(d), pid, state});
+  inflight_.push_back(inflight_entry{std::move(d), pid, state, now});
   return true;
 }
 
@@ -69,7 +86,7 @@ void session::deliver(delivery d, outbound* out, steady_clock::time_point now,
   if (limits_.upgrade_qos) d.qos = std::max(d.qos, d.msg->qos);
   if (out == nullptr) {
     if (d.qos == 0 && !limits_.mqueue_store_qos0) {
-      ++stats.dropped_qos0_offline;
+      stats.drop(*this, d, drop_reason::qos0_msg);
       return;
     }
     enqueue(std::move(d), stats);
@@ -131,15 +148,36 @@ bool session::on_pubcomp(std::uint16_t packet_id, outbound* out, steady_clock::t
   return true;
 }
 
-void session::resume(outbound* out, steady_clock::time_point now, delivery_stats& stats) {
-  for (auto& e : inflight_) {
-    if (e.state == wait::pubcomp) {
-      out->send_pubrel(e.packet_id);
-    } else {
-      out->send_publish(e.d, e.packet_id, true);
-    }
+void session::resend(inflight_entry& e, outbound* out, steady_clock::time_point now) {
+  if (e.state == wait::pubcomp) {
+    out->send_pubrel(e.packet_id);
+  } else {
+    out->send_publish(e.d, e.packet_id, true);
   }
+  e.sent_at = now;
+}
+
+void session::resume(outbound* out, steady_clock::time_point now, delivery_stats& stats) {
+  for (auto& e : inflight_)
+    resend(e, out, now);
   drain(out, now, stats);
+}
+
+steady_clock::time_point session::retry(outbound* out, steady_clock::time_point now,
+                                        std::chrono::milliseconds interval) {
+  for (auto& e : inflight_) {
+    if (now - e.sent_at >= interval) resend(e, out, now);
+  }
+  return next_retry(interval);
+}
+
+steady_clock::time_point session::next_retry(std::chrono::milliseconds interval) {
+  steady_clock::time_point next{};
+  for (const auto& e : inflight_) {
+    if (next == steady_clock::time_point{} || e.sent_at + interval < next)
+      next = e.sent_at + interval;
+  }
+  return next;
 }
 
 session::rel_status session::await_rel(std::uint16_t packet_id, steady_clock::time_point now) {
@@ -160,6 +198,15 @@ std::size_t session::expire_awaiting_rel(steady_clock::time_point now,
                                          std::chrono::milliseconds timeout) {
   if (!awaiting_rel_) return 0;
   return std::erase_if(*awaiting_rel_, [&](const auto& kv) { return now - kv.second >= timeout; });
+}
+
+steady_clock::time_point session::next_rel_expiry(std::chrono::milliseconds timeout) const {
+  steady_clock::time_point next{};
+  if (!awaiting_rel_) return next;
+  for (const auto& [id, since] : *awaiting_rel_) {
+    if (next == steady_clock::time_point{} || since + timeout < next) next = since + timeout;
+  }
+  return next;
 }
 
 std::vector<delivery> session::take_undelivered() {

@@ -10,6 +10,7 @@
 // aliases) through the outbound interface.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -36,7 +37,8 @@ struct delivery {
 
 struct subscription {
   std::string group;   // shared group; empty for a plain subscription
-  std::string filter;  // without the $share/<group>/ prefix
+  std::string filter;  // without the $share/<group>/ or $exclusive/ prefix
+  bool exclusive = false;
   mqtt::subscription_options opts;
   std::uint32_t subscription_id = 0;
   bool shared() const { return !group.empty(); }
@@ -54,15 +56,39 @@ class outbound {
   virtual void send_pubrel(std::uint16_t packet_id) = 0;
 };
 
+class session;
+
+// Why one subscriber's copy of a message was dropped, with EMQX's names for the
+// delivery.dropped hook and the delivery.dropped.<reason> counters:
+//   queue_full  a QoS 1/2 message pushed out of a full queue;
+//   qos0_msg    a QoS 0 message pushed out of a full queue, not queued while the client
+//               is away (mqueue_store_qos0 = false), or not sent while its connection
+//               is over the high-water mark;
+//   expired     its Message Expiry Interval ran out before it was sent;
+//   too_large   larger than the client's Maximum Packet Size [MQTT-3.1.2-25];
+//   no_local    the subscriber published it and asked for No Local.
+enum class drop_reason : std::uint8_t { queue_full, qos0_msg, expired, too_large, no_local };
+inline constexpr std::size_t drop_reason_count = 5;
+const char* to_string(drop_reason r);
+
+// Told about every copy a session drops (the worker fires delivery.dropped).
+class drop_listener {
+ public:
+  virtual ~drop_listener() = default;
+  virtual void delivery_dropped(const session& s, const delivery& d, drop_reason why) = 0;
+};
+
 // What happened to the messages a call handled, for the metrics.
 struct delivery_stats {
   std::uint64_t sent = 0;
   std::uint64_t queued = 0;
-  std::uint64_t dropped_queue_full = 0;
-  std::uint64_t dropped_expired = 0;
-  std::uint64_t dropped_qos0_offline = 0;
-  std::uint64_t dropped_too_large = 0;
-  std::uint64_t dropped_busy = 0;  // QoS 0 while the connection was over its high-water mark
+  std::array<std::uint64_t, drop_reason_count> dropped{};  // by drop_reason
+  drop_listener* listener = nullptr;
+
+  void drop(const session& s, const delivery& d, drop_reason why) {
+    ++dropped[static_cast<std::size_t>(why)];
+    if (listener != nullptr) listener->delivery_dropped(s, d, why);
+  }
 };
 
 struct session_limits {
@@ -104,12 +130,23 @@ class session {
   // Fills free inflight slots from the queue (after the output drained, for example).
   void drain(outbound* out, steady_clock::time_point now, delivery_stats& stats);
 
+  // mqtt.retry_interval: sends again (PUBLISH with DUP, or PUBREL) what has waited for
+  // its acknowledgement at least `interval`. Returns when the next one falls due, or
+  // time_point{} when nothing is in flight.
+  steady_clock::time_point retry(outbound* out, steady_clock::time_point now,
+                                 std::chrono::milliseconds interval);
+  // When the oldest in-flight message falls due for a retry; time_point{} if none.
+  steady_clock::time_point next_retry(std::chrono::milliseconds interval);
+
   // Inbound QoS 2: returns false when the id is already awaiting PUBREL (a duplicate).
   enum class rel_status { accepted, duplicate, too_many };
   rel_status await_rel(std::uint16_t packet_id, steady_clock::time_point now);
   bool release(std::uint16_t packet_id);  // PUBREL; false if unknown
-  // Forgets inbound QoS 2 ids older than `timeout`; returns how many.
+  // Forgets inbound QoS 2 ids older than `timeout` (mqtt.await_rel_timeout); returns
+  // how many.
   std::size_t expire_awaiting_rel(steady_clock::time_point now, std::chrono::milliseconds timeout);
+  // When the oldest inbound QoS 2 id times out; time_point{} if none waits.
+  steady_clock::time_point next_rel_expiry(std::chrono::milliseconds timeout) const;
 
   // Everything not yet acknowledged (in flight, then queued), in order. Used to hand
   // shared-subscription messages to another member when this session ends.
@@ -132,11 +169,13 @@ class session {
     delivery d;
     std::uint16_t packet_id;
     wait state;
+    steady_clock::time_point sent_at;  // last (re)transmission, for retry_interval
   };
 
   std::uint16_t next_packet_id();
   bool send_now(delivery& d, outbound* out, steady_clock::time_point now, delivery_stats& stats);
   void enqueue(delivery d, delivery_stats& stats);
+  void resend(inflight_entry& e, outbound* out, steady_clock::time_point now);
   lazy_deque<inflight_entry>::iterator find_inflight(std::uint16_t packet_id);
 
   std::uint64_t id_;

@@ -164,10 +164,36 @@ void channel::publish_client_event(const char* event) {
   if ((e == "connected" && !sys.client_connected) ||
       (e == "disconnected" && !sys.client_disconnected))
     return;
+  publish_sys_event(e, client_event_payload(*this, e, connected_at_ms_, keepalive_));
+}
+
+void channel::publish_subscription_event(bool subscribed, const std::string& raw_filter,
+                                         const mqtt::subscription_options* opts) {
+  const auto& sys = worker_.cfg().sys_topics;
+  if (subscribed ? !sys.client_subscribed : !sys.client_unsubscribed) return;
+  // EMQX's payload: who, the filter as the client wrote it, and for a subscription its
+  // options.
+  nlohmann::json j{
+      {"clientid", client_.client_id},
+      {"username", client_.username ? nlohmann::json(*client_.username) : nlohmann::json(nullptr)},
+      {"protocol", "mqtt"},
+      {"topic", raw_filter},
+      {"ts", wall_clock_ms()},
+  };
+  if (opts != nullptr) {
+    j["subopts"] = {{"qos", opts->qos},
+                    {"nl", opts->no_local ? 1 : 0},
+                    {"rap", opts->retain_as_published ? 1 : 0},
+                    {"rh", opts->retain_handling}};
+  }
+  publish_sys_event(subscribed ? "subscribed" : "unsubscribed", j.dump());
+}
+
+void channel::publish_sys_event(std::string_view event, std::string payload) {
   auto msg = std::make_shared<message>();
   msg->topic = "$SYS/brokers/" + worker_.owner().node_name() + "/clients/" + client_.client_id +
-               "/" + std::string(e);
-  msg->payload = client_event_payload(*this, e, connected_at_ms_, keepalive_);
+               "/" + std::string(event);
+  msg->payload = std::move(payload);
   msg->sys = true;
   msg->timestamp_ms = wall_clock_ms();
   worker_.publish(msg);

@@ -5,6 +5,7 @@
 
 #include "broker/broker.hpp"
 #include "broker/channel.hpp"
+#include "broker/fault_injection.hpp"
 #include "broker/plugin_bridge.hpp"
 #include "broker/shared_dispatch.hpp"
 #include "plugin/hook_runner.hpp"
@@ -26,6 +27,7 @@ worker::worker(broker& owner, std::uint16_t index, std::size_t worker_count)
       hooks_(owner.hook_registry()),
       outbox_(worker_count),
       deadlines_(deadline_tick, deadline_slots, std::chrono::steady_clock::now()) {
+  delivery_.listener = this;
   flush_ev_ = event_new(loop_.base(), -1, 0, &worker::on_flush_event, this);
   event_priority_set(flush_ev_, runtime::event_loop::end_of_iteration_priority);
   deadline_tick_ev_ = event_new(loop_.base(), -1, EV_PERSIST, &worker::on_deadline_tick, this);
@@ -51,8 +53,9 @@ void worker::arm_deadline(runtime::wheel_hook& h, std::chrono::steady_clock::tim
 
 void worker::on_deadline_tick(int /*fd*/, short /*what*/, void* self) {
   auto* w = static_cast<worker*>(self);
-  w->deadlines_.advance(std::chrono::steady_clock::now(), [](runtime::wheel_hook& h) {
-    static_cast<channel::deadline_hook&>(h).owner->on_deadline();
+  w->deadlines_.advance(std::chrono::steady_clock::now(), [w](runtime::wheel_hook& h) {
+    w->contained(static_cast<channel::deadline_hook&>(h).owner, "timer",
+                 [](channel* ch) { ch->on_deadline(); });
   });
   if (w->deadlines_.size() == 0) event_del(w->deadline_tick_ev_);
   w->request_flush();
@@ -123,6 +126,16 @@ void worker::request_flush() {
   event_active(flush_ev_, EV_TIMEOUT, 0);
 }
 
+void worker::escaped(channel* ch, const char* where, const char* what) {
+  if (ch == nullptr) {
+    log_->error("task_failed where={} reason=\"{}\"", where, what);
+    return;
+  }
+  log_->error("handler_crash where={} client={} peer={} reason=\"{}\"", where,
+              ch->client().client_id, ch->client().peer, what);
+  ch->fail(what);
+}
+
 void worker::on_flush_event(int /*fd*/, short /*what*/, void* self) {
   static_cast<worker*>(self)->end_of_iteration();
 }
@@ -143,7 +156,7 @@ void worker::end_of_iteration() {
     auto dirty = std::move(dirty_);
     dirty_.clear();
     for (channel* ch : dirty)
-      ch->flush();
+      contained(ch, "flush", [](channel* c) { c->flush(); });
   }
   report_deliveries();
   retired_.clear();
@@ -153,13 +166,45 @@ void worker::end_of_iteration() {
 void worker::report_deliveries() {
   auto& d = delivery_;
   if (d.sent != 0) stats_.add(stats_.messages_sent, d.sent);
-  const std::uint64_t dropped = d.dropped_queue_full + d.dropped_expired + d.dropped_busy +
-                                d.dropped_qos0_offline + d.dropped_too_large;
-  if (dropped != 0) stats_.add(stats_.messages_dropped, dropped);
-  if (d.dropped_queue_full != 0)
-    stats_.add(stats_.messages_dropped_queue_full, d.dropped_queue_full);
-  if (d.dropped_expired != 0) stats_.add(stats_.messages_dropped_expired, d.dropped_expired);
-  d = {};
+  std::uint64_t dropped = 0;
+  for (std::size_t r = 0; r < drop_reason_count; ++r) {
+    if (d.dropped[r] == 0) continue;
+    stats_.add(stats_.delivery_dropped_by[r], d.dropped[r]);
+    dropped += d.dropped[r];
+  }
+  if (dropped != 0) stats_.add(stats_.delivery_dropped, dropped);
+  d.sent = 0;
+  d.queued = 0;
+  d.dropped = {};
+}
+
+void worker::delivery_dropped(const session& s, const delivery& d, drop_reason why) {
+  log_->debug("delivery_dropped client={} topic={} reason={}", s.client_id(), d.msg->topic,
+              to_string(why));
+  if (hooks_.empty(ECP_HOOK_DELIVERY_DROPPED)) return;
+  client_info who;
+  who.client_id = s.client_id();
+  if (!s.username.empty()) who.username = s.username;
+  event_frame frame;
+  init_event(frame, ECP_HOOK_DELIVERY_DROPPED, index_);
+  describe_client(who, false, 0, frame);
+  ecp_message handle{const_cast<message*>(d.msg.get()), false};
+  frame.event.message = &handle;
+  frame.event.reason_name = to_string(why);
+  plugin::notify(hooks_, ECP_HOOK_DELIVERY_DROPPED, frame.event);
+}
+
+void worker::message_dropped(const message& m, const char* reason_name, mqtt::reason_code code) {
+  stats_.add(stats_.messages_dropped);
+  log_->debug("message_dropped topic={} publisher={} reason={}", m.topic, m.publisher, reason_name);
+  if (hooks_.empty(ECP_HOOK_MESSAGE_DROPPED)) return;
+  event_frame frame;
+  init_event(frame, ECP_HOOK_MESSAGE_DROPPED, index_);
+  ecp_message handle{const_cast<message*>(&m), false};
+  frame.event.message = &handle;
+  frame.event.reason = static_cast<int>(code);
+  frame.event.reason_name = reason_name;
+  plugin::notify(hooks_, ECP_HOOK_MESSAGE_DROPPED, frame.event);
 }
 
 void worker::linger(std::unique_ptr<net::tcp_connection> conn) {
@@ -266,6 +311,7 @@ void worker::end_session(const std::string& client_id, const char* why) {
   }
   for (auto& [raw, sub] : s.subscriptions()) {
     remove_route(sub.filter, sub.group, subscriber_ref{index_, s.id()});
+    if (sub.exclusive) owner_.exclusive().release(sub.filter, s.client_id());
     stats_.sub(stats_.subscriptions);
     if (sub.shared()) stats_.sub(stats_.shared_subscriptions);
   }
@@ -343,22 +389,29 @@ void worker::publish_will(const session& s, const mqtt::will_message& will) {
   who.client_id = s.client_id();
   if (!s.username.empty()) who.username = s.username;
   if (!run_publish_hooks(*msg, &who)) return;
-  if (msg->retain) owner_.retained().store(msg);
+  retain(msg);
   publish(msg);
   request_flush();
 }
 
 void worker::publish_from_host(const std::shared_ptr<message>& m) {
   if (!run_publish_hooks(*m, nullptr)) return;
-  if (m->retain) owner_.retained().store(m);
+  retain(m);
   publish(m);
   request_flush();
 }
 
+void worker::retain(const message_ptr& m) {
+  if (!m->retain) return;
+  if (owner_.retained().store(m) == retained_store::store_result::stored)
+    stats_.add(stats_.messages_retained);
+}
+
 bool worker::run_publish_hooks(message& m, const client_info* publisher) {
   if (hooks_.empty(ECP_HOOK_MESSAGE_PUBLISH)) return true;
+  inject_fault("hooks", m.publisher);
   event_frame frame;
-  init_event(frame, ECP_HOOK_MESSAGE_PUBLISH);
+  init_event(frame, ECP_HOOK_MESSAGE_PUBLISH, index_);
   if (publisher != nullptr) describe_client(*publisher, true, 0, frame);
   ecp_message handle{&m, true};
   frame.event.message = &handle;
@@ -378,7 +431,7 @@ void worker::notify_session(ecp_hook_point hook, const session& s, int reason) {
   who.client_id = s.client_id();
   if (!s.username.empty()) who.username = s.username;
   event_frame frame;
-  init_event(frame, hook);
+  init_event(frame, hook, index_);
   describe_client(who, false, 0, frame);
   frame.event.reason = reason;
   plugin::notify(hooks_, hook, frame.event);
@@ -404,13 +457,9 @@ std::size_t worker::publish(const message_ptr& m,
         });
   }
   const std::size_t matched = hits.size();
-  if (matched == 0 && !hooks_.empty(ECP_HOOK_MESSAGE_DROPPED)) {
-    event_frame frame;
-    init_event(frame, ECP_HOOK_MESSAGE_DROPPED);
-    ecp_message handle{const_cast<message*>(m.get()), false};
-    frame.event.message = &handle;
-    frame.event.reason = static_cast<int>(mqtt::reason_code::no_matching_subscribers);
-    plugin::notify(hooks_, ECP_HOOK_MESSAGE_DROPPED, frame.event);
+  if (matched == 0 && !m->sys) {
+    stats_.add(stats_.messages_dropped_no_subscribers);
+    message_dropped(*m, "no_subscribers", mqtt::reason_code::no_matching_subscribers);
   }
   if (before_delivery) before_delivery(matched);
   for (auto& h : hits)
@@ -444,9 +493,15 @@ void worker::deliver_local(std::uint64_t session_id, delivery d, bool no_local) 
     return;
   }
   session& s = *slot->s;
-  if (no_local && d.msg->publisher == s.client_id()) return;
+  if (no_local && d.msg->publisher == s.client_id()) {
+    delivery_.drop(s, d, drop_reason::no_local);
+    return;
+  }
   // Counted in delivery_ and reported once at the end of the loop cycle.
-  s.deliver(std::move(d), slot->ch, steady_clock::now(), delivery_);
+  contained(slot->ch, "deliver", [&](channel* ch) {
+    inject_fault("deliver", s.client_id());
+    s.deliver(std::move(d), ch, steady_clock::now(), delivery_);
+  });
   request_flush();
 }
 

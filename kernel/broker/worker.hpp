@@ -15,6 +15,7 @@
 // follows a SUBSCRIBE on any connection finds the route (docs/design/router.md).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -77,10 +78,14 @@ struct worker_stats {
   std::atomic<std::uint64_t> packets_sent{0};
   std::atomic<std::uint64_t> messages_received{0};
   std::atomic<std::uint64_t> messages_sent{0};
+  // Whole messages that went nowhere (EMQX's messages.dropped and its reasons).
   std::atomic<std::uint64_t> messages_dropped{0};
   std::atomic<std::uint64_t> messages_dropped_no_subscribers{0};
-  std::atomic<std::uint64_t> messages_dropped_queue_full{0};
-  std::atomic<std::uint64_t> messages_dropped_expired{0};
+  std::atomic<std::uint64_t> messages_dropped_await_pubrel_timeout{0};
+  std::atomic<std::uint64_t> messages_dropped_receive_maximum{0};
+  // One subscriber's copy dropped (delivery.dropped), by drop_reason.
+  std::atomic<std::uint64_t> delivery_dropped{0};
+  std::array<std::atomic<std::uint64_t>, drop_reason_count> delivery_dropped_by{};
   std::atomic<std::uint64_t> messages_retained{0};
   std::atomic<std::uint64_t> client_connected{0};
   std::atomic<std::uint64_t> client_disconnected{0};
@@ -95,7 +100,7 @@ struct worker_stats {
   }
 };
 
-class worker {
+class worker final : public drop_listener {
  public:
   struct session_slot {
     std::unique_ptr<session> s;
@@ -108,7 +113,7 @@ class worker {
   };
 
   worker(broker& owner, std::uint16_t index, std::size_t worker_count);
-  ~worker();
+  ~worker() override;
   worker(const worker&) = delete;
   worker& operator=(const worker&) = delete;
 
@@ -121,6 +126,20 @@ class worker {
   delivery_stats& delivery_counts() { return delivery_; }
   std::mt19937_64& rng() { return rng_; }
   spdlog::logger& log() { return *log_; }
+
+  // Runs `f(ch)`. An exception escaping it is logged and closes `ch` only (0x83, as a
+  // crashed connection process in EMQX): the worker and its other clients go on. `ch`
+  // may be null, for work no single client owns.
+  template <class F>
+  void contained(channel* ch, const char* where, F&& f) {
+    try {
+      f(ch);
+    } catch (const std::exception& e) {
+      escaped(ch, where, e.what());
+    } catch (...) {
+      escaped(ch, where, "unknown exception");
+    }
+  }
 
   // Runs the loop on the calling thread until stop_loop().
   void run();
@@ -188,12 +207,21 @@ class worker {
   // A message from the broker itself or a plugin: message.publish hooks, the retained
   // store, then routing.
   void publish_from_host(const std::shared_ptr<message>& m);
+  // Keeps a message published with RETAIN as its topic's retained message (an empty
+  // payload clears it).
+  void retain(const message_ptr& m);
   // Runs message.publish on a message not yet shared; false if a hook dropped it.
   bool run_publish_hooks(message& m, const client_info* publisher);
   // session.* notifications for a session on this worker.
   void notify_session(ecp_hook_point hook, const session& s, int reason = 0);
+  // A whole message went nowhere: counts messages.dropped and fires message.dropped with
+  // EMQX's reason name (the specific counter is the caller's).
+  void message_dropped(const message& m, const char* reason_name, mqtt::reason_code code);
+  // drop_listener: one subscriber's copy was dropped (delivery.dropped).
+  void delivery_dropped(const session& s, const delivery& d, drop_reason why) override;
 
  private:
+  void escaped(channel* ch, const char* where, const char* what);
   static void on_flush_event(int fd, short what, void* self);
   void end_of_iteration();
   void dispatch(const route& r, const message_ptr& m, std::string share);

@@ -73,6 +73,7 @@ struct retainer_config {
   bool enable = true;
   std::uint64_t max_payload_size = 1024ULL * 1024;  // larger retained payloads are not stored
   std::uint64_t msg_expiry_interval_ms = 0;         // 0 = never
+  std::uint64_t msg_clear_interval_ms = 0;          // 0 = sweep only when the store is full
   std::uint64_t max_retained_messages = 0;          // 0 = unlimited
 };
 

@@ -333,6 +333,12 @@ constexpr key_spec key_table[] = {
      .default_text = R"("0s")",
      .meaning = "expiry of retained messages that carry none; \"0s\" = never",
      .global = at<&B::retainer, &retainer_config::msg_expiry_interval_ms>()},
+    {.path = "retainer.msg_clear_interval",
+     .type = kind::duration,
+     .default_text = R"("0s")",
+     .meaning = "how often expired retained messages are removed; \"0s\" = only when the store "
+                "is full",
+     .global = at<&B::retainer, &retainer_config::msg_clear_interval_ms>()},
     {.path = "retainer.max_retained_messages",
      .type = kind::integer,
      .default_text = "0",

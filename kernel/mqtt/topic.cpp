@@ -68,10 +68,16 @@ bool topic_matches(std::string_view filter, std::string_view topic) {
 std::optional<parsed_filter> parse_filter(std::string_view raw) {
   constexpr std::string_view share = "$share/";
   constexpr std::string_view queue = "$queue/";
+  constexpr std::string_view exclusive = "$exclusive/";
+  if (raw.substr(0, exclusive.size()) == exclusive) {
+    std::string_view rest = raw.substr(exclusive.size());
+    if (rest.empty()) return std::nullopt;
+    return parsed_filter{{}, std::string(rest), true};
+  }
   if (raw.substr(0, queue.size()) == queue) {
     std::string_view rest = raw.substr(queue.size());
     if (rest.empty()) return std::nullopt;
-    return parsed_filter{"$queue", std::string(rest)};
+    return parsed_filter{"$queue", std::string(rest), false};
   }
   if (raw.substr(0, share.size()) == share) {
     std::string_view rest = raw.substr(share.size());
@@ -80,9 +86,9 @@ std::optional<parsed_filter> parse_filter(std::string_view raw) {
     std::string_view group = rest.substr(0, slash);
     std::string_view filter = rest.substr(slash + 1);
     if (has_wildcard(group) || filter.empty()) return std::nullopt;
-    return parsed_filter{std::string(group), std::string(filter)};
+    return parsed_filter{std::string(group), std::string(filter), false};
   }
-  return parsed_filter{{}, std::string(raw)};
+  return parsed_filter{{}, std::string(raw), false};
 }
 
 }  // namespace emqx_cpp::mqtt

@@ -30,10 +30,12 @@ bool topic_matches(std::string_view filter, std::string_view topic);
 struct parsed_filter {
   std::string group;  // empty: not shared
   std::string filter;
+  bool exclusive = false;  // $exclusive/<filter> (EMQX): one subscriber per filter
   bool shared() const { return !group.empty(); }
 };
 
-// Splits a subscription filter. Returns nullopt for a malformed shared filter (empty or
+// Splits a subscription filter: $share/<group>/<filter>, $queue/<filter> (the group
+// "$queue") and $exclusive/<filter>. Returns nullopt for a malformed one (empty or
 // wildcard group, missing filter).
 std::optional<parsed_filter> parse_filter(std::string_view raw);
 

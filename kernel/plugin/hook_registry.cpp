@@ -2,6 +2,7 @@
 #include "plugin/hook_registry.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace emqx_cpp::plugin {
 
@@ -90,7 +91,9 @@ const char* hook_name(ecp_hook_point hook) {
       "client.authenticate", "client.authorize",   "client.subscribe",     "client.unsubscribe",
       "session.created",     "session.subscribed", "session.unsubscribed", "session.resumed",
       "session.discarded",   "session.takenover",  "session.terminated",   "message.publish",
-      "message.delivered",   "message.acked",      "message.dropped"};
+      "message.delivered",   "message.acked",      "message.dropped",      "delivery.dropped",
+      "client.auth_exchange"};
+  static_assert(std::size(names) == ECP_HOOK_POINT_COUNT);
   return hook_registry::valid(hook) ? names[hook_registry::index(hook)] : "unknown";
 }
 

@@ -178,12 +178,17 @@ ecp_status api_complete(ecp_plugin* self, std::uint64_t token, ecp_hook_result r
   auto* p = of(self);
   if (p == nullptr || (result != ECP_HOOK_CONTINUE && result != ECP_HOOK_STOP))
     return ECP_ERR_INVALID_ARGUMENT;
-  ecp_hook_reply r{sizeof(ecp_hook_reply), ECP_OK, 0};
+  // A plugin built for 1.0 passes a shorter reply: only what it has is read.
+  ecp_hook_reply r{sizeof(ecp_hook_reply), ECP_OK, 0, nullptr, 0};
   if (reply != nullptr) {
     r.code = reply->code;
     if (ECP_HAS_MEMBER(ecp_hook_reply, reply, is_superuser)) r.is_superuser = reply->is_superuser;
+    if (ECP_HAS_MEMBER(ecp_hook_reply, reply, auth_data_len) && reply->auth_data != nullptr) {
+      r.auth_data = reply->auth_data;  // copied by the waiter before this call returns
+      r.auth_data_len = reply->auth_data_len;
+    }
   }
-  return p->ctx().calls.complete(token, result, r);
+  return p->ctx().calls.complete(p, token, result, r);
 }
 
 thread_local client_snapshot client_info_buffer;

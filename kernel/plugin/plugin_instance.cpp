@@ -82,22 +82,36 @@ result<void> plugin_instance::load() {
 }
 
 void plugin_instance::teardown(bool call_stop) {
+  // The contract of plugin.h: after on_stop returns no callback of the plugin runs. So
+  // everything that could call into it is cut off first, in this order.
+  // 1. Stop accepting: hook chains and provider calls skip it from now on.
   accepting_.store(false, std::memory_order_release);
-  for (auto& [id, t] : timers_)
-    ctx_.control.cancel(t.loop_timer);
-  timers_.clear();
-  if (call_stop && started_ && descriptor_ != nullptr && descriptor_->on_stop != nullptr) {
-    const ecp_status st = guarded([&] { return descriptor_->on_stop(state_); });
-    if (st != ECP_OK) log_->warn("plugin_stop_failed plugin={} status={}", info_.name, st);
-  }
-  started_ = false;
+  // 2. Remove its hooks and providers (the broker's defaults take the providers' place).
   const std::size_t hooks = ctx_.hooks.remove_owner(this);
   {
     std::lock_guard lock(hooks_mutex_);
     hooks_.clear();
   }
   ctx_.services.unregister_providers(this);
+  // 3. Quiesce: wait until no I/O worker can still be inside its code.
   if (hooks != 0 || initialized_) ctx_.services.quiesce();
+  // 4. Its timers (they fire on this thread, so none is running now).
+  {
+    std::lock_guard lock(timers_mutex_);
+    for (auto& [id, t] : timers_)
+      ctx_.control.cancel(t.loop_timer);
+    timers_.clear();
+  }
+  // 5. on_stop.
+  if (call_stop && started_ && descriptor_ != nullptr && descriptor_->on_stop != nullptr) {
+    const ecp_status st = guarded([&] { return descriptor_->on_stop(state_); });
+    if (st != ECP_OK) log_->warn("plugin_stop_failed plugin={} status={}", info_.name, st);
+  }
+  started_ = false;
+  // Hooks it left waiting get its fallback now instead of at their timeout.
+  if (const std::size_t orphans = ctx_.calls.abandon(this); orphans != 0)
+    log_->info("plugin_answers_abandoned plugin={} waiting={} action=ignore", info_.name, orphans);
+  // 6. on_destroy, then the code goes.
   if (initialized_ && descriptor_->on_destroy != nullptr) {
     try {
       descriptor_->on_destroy(state_);

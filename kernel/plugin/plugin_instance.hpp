@@ -8,8 +8,10 @@
 // Loading follows the loader's rules (Redis moduleLoad): dlopen with RTLD_NOW |
 // RTLD_LOCAL, the one entry symbol, ABI agreed from the versions the broker offers,
 // descriptor checked, on_init then on_start; any failure rolls everything back.
-// Unloading: stop accepting hook calls, on_stop, remove hooks and providers, wait until
-// no worker can still be inside the plugin's code, on_destroy, dlclose.
+// Unloading keeps plugin.h's promise that no callback runs after on_stop: stop
+// accepting hook and provider calls, remove hooks and providers, wait until no worker
+// can still be inside the plugin's code (quiesce), cancel its timers, on_stop, resolve
+// the hooks still waiting on its answers with its fallback, on_destroy, dlclose.
 #pragma once
 
 #include <atomic>

@@ -7,6 +7,8 @@
 
 #include <stdexcept>
 
+#include "runtime/log.hpp"
+
 namespace emqx_cpp::runtime {
 
 namespace {
@@ -48,6 +50,9 @@ event_loop::event_loop() {
   if (wake_ == nullptr) throw std::runtime_error("event_new failed for the wake event");
   // Posts made before run() must still be seen, so the wake event is always pending.
   event_add(wake_, nullptr);
+  wake_later_ = event_new(base_, -1, 0, &event_loop::on_wake, this);
+  if (wake_later_ == nullptr) throw std::runtime_error("event_new failed for the wake event");
+  event_priority_set(wake_later_, end_of_iteration_priority);
 }
 
 event_loop::~event_loop() {
@@ -55,6 +60,7 @@ event_loop::~event_loop() {
     event_free(entry->ev);
   timers_.clear();
   event_free(wake_);
+  event_free(wake_later_);
   event_base_free(base_);
 }
 
@@ -63,13 +69,14 @@ bool event_loop::in_executor_thread() const {
 }
 
 void event_loop::post(task t) {
-  bool was_empty = false;
+  bool wake = false;
   {
     std::lock_guard lock(posted_mutex_);
-    was_empty = posted_.empty();
+    // While the loop drains, the end of the drain takes care of what arrives.
+    wake = posted_.empty() && !draining_;
     posted_.push_back(std::move(t));
   }
-  if (was_empty) event_active(wake_, EV_READ, 0);
+  if (wake) event_active(wake_, EV_READ, 0);
 }
 
 void event_loop::on_wake(int /*fd*/, short /*what*/, void* self) {
@@ -85,10 +92,38 @@ void event_loop::drain_posted() {
   {
     std::lock_guard lock(posted_mutex_);
     batch.swap(posted_);
+    draining_ = true;
   }
   wakeups_.fetch_add(1, std::memory_order_relaxed);
   for (auto& t : batch)
+    run_contained(t, "posted task");
+  bool more = false;
+  {
+    std::lock_guard lock(posted_mutex_);
+    draining_ = false;
+    more = !posted_.empty();
+  }
+  // Tasks posted while draining (often in answer to the tasks just run: an asynchronous
+  // hook answered at once) wait for the next iteration, after the sockets were polled
+  // and the end-of-iteration work ran. Re-activating the wake event here instead would
+  // run them in this same iteration, and a chain of such answers would keep the loop
+  // from ever polling its sockets again until the chain ends.
+  if (more) {
+    const timeval now{0, 0};
+    event_add(wake_later_, &now);
+  }
+}
+
+void event_loop::run_contained(task& t, const char* what) {
+  // The last line of defence: an exception must not unwind into libevent's C frames
+  // (that ends the process). Owners of the work catch what they can attribute first.
+  try {
     t();
+  } catch (const std::exception& e) {
+    logger_for("runtime")->error("task_failed kind=\"{}\" reason=\"{}\"", what, e.what());
+  } catch (...) {
+    logger_for("runtime")->error("task_failed kind=\"{}\" reason=\"unknown exception\"", what);
+  }
 }
 
 timer_id event_loop::schedule(duration delay, task t) {
@@ -109,7 +144,7 @@ void event_loop::on_timer(int /*fd*/, short /*what*/, void* arg) {
   task fn = std::move(entry->fn);
   event_free(entry->ev);
   loop->timers_.erase(it);  // frees entry
-  fn();
+  run_contained(fn, "timer");
 }
 
 bool event_loop::cancel(timer_id id) {

@@ -4,6 +4,8 @@
 // an event_loop on its own std::thread (thread_executor). Cross-thread posts land in a
 // locked vector and wake the loop once per batch: the first post into an empty queue
 // activates the wake event, later posts ride along until the loop swaps the queue out.
+// Posts made while the loop is draining are run in its next iteration, so tasks that
+// post tasks cannot keep it from polling its sockets.
 #pragma once
 
 #include <atomic>
@@ -54,11 +56,14 @@ class event_loop final : public executor {
   static void on_wake(int fd, short what, void* self);
   static void on_timer(int fd, short what, void* entry);
   void drain_posted();
+  static void run_contained(task& t, const char* what);
 
   ::event_base* base_ = nullptr;
   ::event* wake_ = nullptr;
+  ::event* wake_later_ = nullptr;  // drains tasks posted during a drain, one iteration later
   std::mutex posted_mutex_;
   std::vector<task> posted_;
+  bool draining_ = false;  // under posted_mutex_
   std::atomic<std::thread::id> owner_{};
   std::atomic<std::uint64_t> wakeups_{0};
   std::atomic<bool> stop_requested_{false};

@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <thread>
 
-#include "support/broker_under_test.hpp"
 #include "support/eventually.hpp"
+#include "support/fixture_broker.hpp"
 #include "support/mqtt_client.hpp"
 #include "support/mqtt_swarm.hpp"
 
@@ -23,61 +23,16 @@ using mqtt::reason_code;
 
 namespace {
 constexpr const char* host = "127.0.0.1";
-
-std::string data_dir(const std::string& name) {
-  const auto dir = std::filesystem::path(TEST_OUTPUT_DIR) / ("data-" + name);
-  std::filesystem::remove_all(dir);
-  return dir.string();
-}
-
-// A broker with the fixture plugins on its search path and a control socket of its own.
-struct plugin_broker {
-  plugin_broker(const std::string& name, const std::string& enabled,
-                std::vector<std::string> env = {})
-      : dir(data_dir(name)) {
-    env.push_back("EMQX_CPP_PLUGINS__SEARCH_PATH=" + std::string(FIXTURES_DIR) + ":" +
-                  std::string(SDK_EXAMPLES_DIR));
-    env.push_back("EMQX_CPP_PLUGINS__ENABLED=" + enabled);
-    env.push_back("EMQX_CPP_NODE__DATA_DIR=" + dir);
-    broker = std::make_unique<broker_under_test>(name, env);
-  }
-
-  // Runs `emqx-cpp ctl`; returns (exit code, output).
-  std::pair<int, std::string> ctl(const std::vector<std::string>& words) const {
-    std::vector<std::string> args = {"ctl", "--socket", dir + "/ctl.sock"};
-    args.insert(args.end(), words.begin(), words.end());
-    // One file per call and process: tests run in parallel.
-    const std::string err = std::string(TEST_OUTPUT_DIR) + "/ctl-" + std::to_string(getpid()) +
-                            "-" + std::to_string(++calls) + ".err";
-    child_process p(BROKER_BINARY, args, err);
-    std::string out;
-    while (auto line = p.read_line(10s))
-      out += *line + "\n";
-    auto st = p.wait_exit(10s);
-    out += read_file(err);
-    return {st && WIFEXITED(*st) ? WEXITSTATUS(*st) : -1, out};
-  }
-
-  bool serves() const {
-    mqtt_client c(host, broker->port());
-    return c.connect("probe-" + std::to_string(++probes)) && c.ping();
-  }
-
-  std::string dir;
-  std::unique_ptr<broker_under_test> broker;
-  mutable int probes = 0;
-  mutable int calls = 0;
-};
 }  // namespace
 
 TEST_CASE("plugins that cannot be loaded are reported and the broker serves without them") {
-  plugin_broker b("plugin_bad", "fx_no_entry,fx_bad_abi,fx_init_fails");
+  fixture_broker b("plugin_bad", "fx_no_entry,fx_bad_abi,fx_init_fails");
   CHECK(b.serves());
   const std::string log = b.broker->log();
   CHECK(log.find("plugin_load_failed plugin=fx_no_entry") != std::string::npos);
   CHECK(log.find("no entry symbol emqx_cpp_plugin_entry") != std::string::npos);
   CHECK(log.find("plugin=fx_bad_abi") != std::string::npos);
-  CHECK(log.find("refused every ABI version offered (broker speaks 1.0)") != std::string::npos);
+  CHECK(log.find("refused every ABI version offered (broker speaks 1.1)") != std::string::npos);
   CHECK(log.find("on_init failed with status 1") != std::string::npos);
   CHECK(log.find("refusing to start, as asked") != std::string::npos);  // the plugin's own log
   auto [rc, out] = b.ctl({"plugins", "list"});
@@ -91,7 +46,7 @@ TEST_CASE("plugins that cannot be loaded are reported and the broker serves with
 }
 
 TEST_CASE("ctl: load, second load refused, status, unload, reload, unknown plugin") {
-  plugin_broker b("plugin_ctl", "");
+  fixture_broker b("plugin_ctl", "");
   auto [rc, out] = b.ctl({"plugins", "load", "fx_crashy"});
   CHECK(rc == 0);
   CHECK(out.find("ok: load fx_crashy") != std::string::npos);
@@ -123,7 +78,7 @@ TEST_CASE("ctl: load, second load refused, status, unload, reload, unknown plugi
 }
 
 TEST_CASE("a hook that crashes gets its plugin restarted and clients are not affected") {
-  plugin_broker b("plugin_crash", "fx_crashy");
+  fixture_broker b("plugin_crash", "fx_crashy");
   mqtt_client sub(host, b.broker->port());
   REQUIRE(sub.connect("crash-sub"));
   REQUIRE(sub.subscribe("crash/#", 1));
@@ -150,7 +105,7 @@ TEST_CASE("a hook that crashes gets its plugin restarted and clients are not aff
 }
 
 TEST_CASE("a plugin past its restart intensity is marked failed and the broker serves on") {
-  plugin_broker b("plugin_failed", "fx_crashy");
+  fixture_broker b("plugin_failed", "fx_crashy");
   mqtt_client pub(host, b.broker->port());
   REQUIRE(pub.connect("fail-pub"));
   // Three restarts are allowed in a minute; the fourth crash gives up on the plugin.
@@ -172,7 +127,7 @@ TEST_CASE("a plugin past its restart intensity is marked failed and the broker s
 }
 
 TEST_CASE("client.authenticate and client.authorize answered asynchronously, late or never") {
-  plugin_broker b("plugin_access", "fx_access", {"EMQX_CPP_PLUGINS__HOOK_TIMEOUT=1s"});
+  fixture_broker b("plugin_access", "fx_access", {"EMQX_CPP_PLUGINS__HOOK_TIMEOUT=1s"});
   auto connect_as = [&](const std::string& user) {
     mqtt_client c(host, b.broker->port());
     mqtt::connect_packet cp;
@@ -236,7 +191,7 @@ TEST_CASE("client.authenticate and client.authorize answered asynchronously, lat
 }
 
 TEST_CASE("api_client_info answers for a client on any worker until it disconnects") {
-  plugin_broker b("plugin_client_info", "fx_access");
+  fixture_broker b("plugin_client_info", "fx_access");
   mqtt_client asker(host, b.broker->port());
   REQUIRE(asker.connect("asker"));
   REQUIRE(asker.subscribe("whois-reply/#", 0));
@@ -288,7 +243,7 @@ TEST_CASE("the SDK examples, built out of tree, loaded into the broker") {
   if (!std::filesystem::exists(so)) {
     FAIL("the SDK examples are not built: run scripts/sdk-examples (scripts/test does)");
   }
-  plugin_broker b("plugin_examples", "hello_c,hello_cpp");
+  fixture_broker b("plugin_examples", "hello_c,hello_cpp");
   mqtt_client banned(host, b.broker->port());
   mqtt::connect_packet cp;
   cp.client_id = "mal";
@@ -319,7 +274,7 @@ TEST_CASE("reloading a plugin ten times under QoS 1 load drops no connection and
   if (!std::filesystem::exists(so)) {
     FAIL("the SDK examples are not built: run scripts/sdk-examples (scripts/test does)");
   }
-  plugin_broker b("plugin_reload_load", "hello_cpp");
+  fixture_broker b("plugin_reload_load", "hello_cpp");
   // 500 publishers and 500 subscribers; every message passes hello_cpp's
   // message.publish hook (topics under its tag_topic_prefix).
   mqtt_swarm swarm(host, b.broker->port(), 500, "tagged/load", 4);
@@ -347,7 +302,7 @@ TEST_CASE("reloading a plugin ten times under QoS 1 load drops no connection and
 }
 
 TEST_CASE("a plugin can provide the retained store, and the broker's own returns on unload") {
-  plugin_broker b("plugin_retained", "fx_retained");
+  fixture_broker b("plugin_retained", "fx_retained");
   mqtt_client pub(host, b.broker->port());
   REQUIRE(pub.connect("ret-pub"));
   REQUIRE(pub.publish("kept/a", "in-provider", 1, true, 1));
@@ -380,7 +335,7 @@ TEST_CASE("a session store provider brings a persistent session back after a res
   cp.clean_start = false;
   cp.props.session_expiry_interval = 300;
   {
-    plugin_broker b("plugin_sessions_1", "fx_sessions", env);
+    fixture_broker b("plugin_sessions_1", "fx_sessions", env);
     mqtt_client c(host, b.broker->port());
     auto ack = c.connect(cp);
     REQUIRE(ack);
@@ -390,7 +345,7 @@ TEST_CASE("a session store provider brings a persistent session back after a res
     REQUIRE(eventually([&] { return !std::filesystem::is_empty(store); }));
     REQUIRE(b.broker->stop());
   }
-  plugin_broker b("plugin_sessions_2", "fx_sessions", env);
+  fixture_broker b("plugin_sessions_2", "fx_sessions", env);
   mqtt_client c(host, b.broker->port());
   auto ack = c.connect(cp);
   REQUIRE(ack);

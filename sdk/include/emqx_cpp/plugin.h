@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * emqx-cpp plugin ABI, version 1.0. This header is the whole contract between the
+ * emqx-cpp plugin ABI, version 1.1. This header is the whole contract between the
  * broker and a plugin: plain C, standard headers only, so a plugin can be written in
  * C, C++ or anything that speaks the C ABI, and built out of the broker's tree.
  *
@@ -42,7 +42,7 @@ extern "C" {
 /* ---- versions ---------------------------------------------------------------- */
 
 #define ECP_ABI_MAJOR 1
-#define ECP_ABI_MINOR 0
+#define ECP_ABI_MINOR 1
 
 typedef struct ecp_abi_version {
   uint16_t major;
@@ -68,6 +68,10 @@ typedef int32_t ecp_status;
 /* Returned by a plugin callback: the plugin is broken and must be restarted. */
 #define ECP_ERR_CRASHED 6
 #define ECP_ERR_WRONG_STATE 7
+
+/* added in 1.1: MQTT 5 enhanced authentication (hook replies) */
+#define ECP_RC_CONTINUE_AUTHENTICATION 0x18
+#define ECP_RC_REAUTHENTICATE 0x19
 
 #define ECP_RC_UNSPECIFIED_ERROR 0x80
 #define ECP_RC_MALFORMED_PACKET 0x81
@@ -116,10 +120,18 @@ typedef enum ecp_hook_point {
   ECP_HOOK_MESSAGE_PUBLISH = 16,   /* every message entering the broker; may modify or drop */
   ECP_HOOK_MESSAGE_DELIVERED = 17, /* a message is about to be sent to a subscriber */
   ECP_HOOK_MESSAGE_ACKED = 18,     /* a subscriber acknowledged a QoS 1/2 message */
-  ECP_HOOK_MESSAGE_DROPPED = 19    /* a message had nowhere to go or was dropped */
+  ECP_HOOK_MESSAGE_DROPPED = 19,   /* a whole message went nowhere: no subscribers, denied,
+                                      dropped by a hook (event.reason_name says which) */
+  /* added in 1.1 */
+  ECP_HOOK_DELIVERY_DROPPED = 20,    /* one subscriber's copy was dropped: queue_full, expired,
+                                        too_large, no_local, qos0_msg (event.reason_name) */
+  ECP_HOOK_CLIENT_AUTH_EXCHANGE = 21 /* an AUTH packet in an MQTT 5 enhanced authentication
+                                        (event.reason 0x18 continue, 0x19 re-authenticate);
+                                        may answer asynchronously */
 } ecp_hook_point;
 
-#define ECP_HOOK_POINT_COUNT 19
+/* The highest hook point this header knows. */
+#define ECP_HOOK_POINT_COUNT 21
 
 /* Priorities as EMQX uses them: higher runs first. */
 #define ECP_PRIORITY_HIGHEST 1000
@@ -143,23 +155,34 @@ typedef struct ecp_client_info {
   uint8_t is_superuser;
   uint8_t clean_start;
   uint16_t keepalive;
+  /* added in 1.1 */
+  const char* listener_type;     /* "tcp", "ssl", "ws" or "wss" */
+  const char* peer_cert_subject; /* TLS client certificate subject (RFC 4514), NULL if none */
+  const char* peer_cert_cn;      /* its common name, NULL if none */
 } ecp_client_info;
 
 /* What a hook is told. Which members are set depends on the hook point (see each
  * ECP_HOOK_* above); the others are zero/NULL. */
 typedef struct ecp_event {
   uint32_t size;
-  ecp_hook_point hook;
+  int32_t hook;                  /* an ecp_hook_point (an int32_t since 1.1, same layout) */
   const ecp_client_info* client; /* NULL for messages the broker publishes itself */
-  ecp_message* message;          /* message.* hooks */
+  ecp_message* message;          /* message.* and delivery.dropped hooks */
   const char* topic;             /* authorize, subscribe, unsubscribe, session.(un)subscribed */
   uint8_t qos;                   /* authorize, subscribe */
   uint8_t retain;                /* authorize (publish) */
-  ecp_action action;             /* authorize */
-  int32_t reason;                /* connack, disconnected, terminated, dropped: a reason code */
-  const char* password;          /* authenticate; may contain NUL bytes, see password_len */
+  int32_t action;                /* authorize: an ecp_action (an int32_t since 1.1) */
+  int32_t reason; /* connack, disconnected, terminated, dropped, auth_exchange: a reason code */
+  const char* password; /* authenticate; may contain NUL bytes, see password_len */
   size_t password_len;
-  uint64_t token; /* authenticate/authorize: pass to api_complete if answering later */
+  uint64_t token; /* authenticate/authorize/auth_exchange: pass to api_complete to answer later */
+  /* added in 1.1 */
+  uint32_t worker;         /* index of the I/O worker running the hook (0..N-1) */
+  const char* reason_name; /* message.dropped, delivery.dropped: EMQX's reason ("no_subscribers",
+                              "queue_full", ...); NULL elsewhere */
+  const char* auth_method; /* authenticate, auth_exchange: MQTT 5 Authentication Method, or NULL */
+  const void* auth_data;   /* and its Authentication Data (auth_data_len bytes), or NULL */
+  size_t auth_data_len;
 } ecp_event;
 
 /* What a hook answers, in `reply`, when it returns ECP_HOOK_STOP (or later through
@@ -169,9 +192,17 @@ typedef struct ecp_hook_reply {
   /* authenticate: ECP_OK to accept, or a reason code (0x86, 0x87, 0x8A ...) to refuse.
    * authorize: ECP_OK to allow, ECP_RC_NOT_AUTHORIZED to deny.
    * subscribe: ECP_OK, or a reason code for the SUBACK to refuse this filter.
-   * message.publish: ECP_OK keeps the message, any other value drops it. */
+   * message.publish: ECP_OK keeps the message, any other value drops it.
+   * authenticate/auth_exchange with an auth_method (1.1): ECP_RC_CONTINUE_AUTHENTICATION
+   * sends the client an AUTH carrying auth_data and waits for its answer, which comes
+   * to client.auth_exchange. */
   ecp_status code;
   uint8_t is_superuser; /* authenticate */
+  /* added in 1.1: Authentication Data for the AUTH (continue) or the CONNACK/AUTH that
+   * ends an enhanced authentication. The broker copies it as the callback returns, or
+   * inside api_complete: keep the bytes valid until then (in the plugin's state). */
+  const void* auth_data;
+  size_t auth_data_len;
 } ecp_hook_reply;
 
 typedef enum ecp_hook_result {

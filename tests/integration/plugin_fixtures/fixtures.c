@@ -11,6 +11,14 @@
  *                        whois-reply/<client id> with what api_client_info says
  *   FIXTURE_RETAINED     provides the retained-message store (a small fixed table)
  *   FIXTURE_SESSIONS     provides the session store: one file per session in `dir`
+ *   FIXTURE_INSTANT      asynchronous client.authorize answered by a second thread that
+ *                        calls api_complete *before* the hook returns ECP_HOOK_ASYNC (the
+ *                        hook waits for it): topics under deny/ are refused
+ *   FIXTURE_DROPS        logs every message.dropped, delivery.dropped and
+ *                        message.delivered with its reason name and topic
+ *   FIXTURE_ORDER        records the order of its lifecycle in the file `journal` and
+ *                        writes VIOLATION there if a hook, timer or provider call runs
+ *                        after on_stop; a PUBLISH to order/slow holds its hook 300 ms
  * Written in C on purpose: the ABI must serve plain C plugins.
  */
 #include <pthread.h>
@@ -58,7 +66,8 @@ struct later {
 static void* answer_later(void* arg) {
   struct later* l = (struct later*)arg;
   struct timespec ts = {(time_t)(l->delay_ms / 1000), (long)(l->delay_ms % 1000) * 1000000L};
-  ecp_hook_reply reply = {sizeof(ecp_hook_reply), l->code, 0};
+  /* The reply as a 1.0 plugin knows it: the broker must read no further. */
+  ecp_hook_reply reply = {offsetof(ecp_hook_reply, auth_data), l->code, 0, NULL, 0};
   nanosleep(&ts, NULL);
   host->api_complete(self, l->token, l->result, &reply);
   free(l);
@@ -296,6 +305,182 @@ static const ecp_session_store_provider session_store = {sizeof(ecp_session_stor
                                                          on_save, on_load, on_forget};
 #endif
 
+#if defined(FIXTURE_INSTANT)
+/* One answering thread; the hook hands it a token and waits until api_complete has
+ * returned, so the answer always arrives before the hook says ECP_HOOK_ASYNC. */
+static pthread_mutex_t instant_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t instant_cond = PTHREAD_COND_INITIALIZER;
+static uint64_t instant_token;
+static ecp_status instant_code;
+static int instant_state; /* 0 idle, 1 asked, 2 answered, 3 stopping */
+static pthread_t instant_thread;
+
+static void* instant_answerer(void* arg) {
+  (void)arg;
+  pthread_mutex_lock(&instant_lock);
+  for (;;) {
+    while (instant_state != 1 && instant_state != 3)
+      pthread_cond_wait(&instant_cond, &instant_lock);
+    if (instant_state == 3) break;
+    {
+      ecp_hook_reply reply = {sizeof(ecp_hook_reply), instant_code, 0, NULL, 0};
+      host->api_complete(self, instant_token, ECP_HOOK_STOP, &reply);
+    }
+    instant_state = 2;
+    pthread_cond_broadcast(&instant_cond);
+  }
+  pthread_mutex_unlock(&instant_lock);
+  return NULL;
+}
+
+static ecp_hook_result instant_decide(uint64_t token, ecp_status code) {
+  pthread_mutex_lock(&instant_lock);
+  while (instant_state != 0)
+    pthread_cond_wait(&instant_cond, &instant_lock);
+  instant_token = token;
+  instant_code = code;
+  instant_state = 1;
+  pthread_cond_broadcast(&instant_cond);
+  while (instant_state != 2)
+    pthread_cond_wait(&instant_cond, &instant_lock);
+  instant_state = 0;
+  pthread_cond_broadcast(&instant_cond);
+  pthread_mutex_unlock(&instant_lock);
+  return ECP_HOOK_ASYNC;
+}
+
+static ecp_hook_result on_instant_authorize(void* user_data, const ecp_event* event,
+                                            ecp_hook_reply* reply) {
+  (void)user_data;
+  (void)reply;
+  return instant_decide(event->token,
+                        strncmp(event->topic, "deny/", 5) == 0 ? ECP_RC_NOT_AUTHORIZED : ECP_OK);
+}
+
+static ecp_status instant_stop(void* state) {
+  (void)state;
+  pthread_mutex_lock(&instant_lock);
+  instant_state = 3;
+  pthread_cond_broadcast(&instant_cond);
+  pthread_mutex_unlock(&instant_lock);
+  pthread_join(instant_thread, NULL);
+  instant_state = 0;
+  return ECP_OK;
+}
+#endif
+
+#if defined(FIXTURE_ORDER)
+static char journal_path[512];
+static volatile int order_stopped;
+static volatile int order_destroyed;
+static pthread_mutex_t journal_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void journal(const char* line) {
+  FILE* f;
+  pthread_mutex_lock(&journal_lock);
+  f = fopen(journal_path, "a");
+  if (f != NULL) {
+    fprintf(f, "%s\n", line);
+    fclose(f);
+  }
+  pthread_mutex_unlock(&journal_lock);
+}
+
+static void check_running(const char* what) {
+  char line[128];
+  if (!order_stopped) return;
+  snprintf(line, sizeof line, "VIOLATION %s after on_stop", what);
+  journal(line);
+}
+
+static ecp_hook_result on_order_publish(void* user_data, const ecp_event* event,
+                                        ecp_hook_reply* reply) {
+  size_t len = 0;
+  const char* topic = host->api_message_topic(event->message, &len);
+  (void)user_data;
+  (void)reply;
+  check_running("hook");
+  if (len == 10 && memcmp(topic, "order/slow", 10) == 0) {
+    struct timespec ts = {0, 300L * 1000000L};
+    journal("hook slow begins");
+    nanosleep(&ts, NULL);
+    check_running("hook (slow, at its end)");
+    journal("hook slow ends");
+  }
+  return ECP_HOOK_CONTINUE;
+}
+
+static void on_order_tick(void* arg) {
+  (void)arg;
+  check_running("timer");
+}
+
+static ecp_status order_store(void* state, const ecp_retained_message* m) {
+  (void)state;
+  (void)m;
+  check_running("provider");
+  return ECP_OK;
+}
+static ecp_status order_delete(void* state, const char* topic, size_t len) {
+  (void)state;
+  (void)topic;
+  (void)len;
+  check_running("provider");
+  return ECP_OK;
+}
+static ecp_status order_match(void* state, const char* filter, size_t filter_len, uint64_t now_ms,
+                              ecp_on_retained_match each, void* ctx) {
+  (void)state;
+  (void)filter;
+  (void)filter_len;
+  (void)now_ms;
+  (void)each;
+  (void)ctx;
+  check_running("provider");
+  return ECP_OK;
+}
+static uint64_t order_count(void* state) {
+  (void)state;
+  check_running("provider");
+  return 0;
+}
+static const ecp_retained_store_provider order_provider = {
+    sizeof(ecp_retained_store_provider), order_store, order_delete, order_match, order_count};
+
+static ecp_status order_stop(void* state) {
+  (void)state;
+  order_stopped = 1;
+  journal("on_stop");
+  return ECP_OK;
+}
+
+static void order_destroy(void* state) {
+  (void)state;
+  if (!order_stopped) journal("VIOLATION on_destroy before on_stop");
+  order_destroyed = 1;
+  journal("on_destroy");
+}
+#endif
+
+#if defined(FIXTURE_DROPS)
+static ecp_hook_result on_drop_event(void* user_data, const ecp_event* event,
+                                     ecp_hook_reply* reply) {
+  char line[512];
+  size_t len = 0;
+  const char* topic = host->api_message_topic(event->message, &len);
+  (void)reply;
+  if (len >= 4 && memcmp(topic, "$SYS", 4) == 0) return ECP_HOOK_CONTINUE;
+  snprintf(
+      line, sizeof line, "seen hook=%s reason=%s topic=%.*s client=%s worker=%u",
+      (const char*)user_data, event->reason_name != NULL ? event->reason_name : "-", (int)len,
+      topic,
+      event->client != NULL && event->client->client_id != NULL ? event->client->client_id : "-",
+      (unsigned)event->worker);
+  host->api_log(self, ECP_LOG_INFO, line);
+  return ECP_HOOK_CONTINUE;
+}
+#endif
+
 static ecp_status on_init(const ecp_host_api* api, ecp_plugin* plugin, void** state) {
   host = api;
   self = plugin;
@@ -325,6 +510,38 @@ static ecp_status on_init(const ecp_host_api* api, ecp_plugin* plugin, void** st
     if (st != ECP_OK) return st;
   }
 #endif
+#if defined(FIXTURE_DROPS)
+  api->api_register_hook(plugin, ECP_HOOK_MESSAGE_DROPPED, ECP_PRIORITY_DEFAULT, on_drop_event,
+                         (void*)"message.dropped");
+  api->api_register_hook(plugin, ECP_HOOK_DELIVERY_DROPPED, ECP_PRIORITY_DEFAULT, on_drop_event,
+                         (void*)"delivery.dropped");
+  api->api_register_hook(plugin, ECP_HOOK_MESSAGE_DELIVERED, ECP_PRIORITY_DEFAULT, on_drop_event,
+                         (void*)"message.delivered");
+#endif
+#if defined(FIXTURE_INSTANT)
+  instant_state = 0;
+  if (pthread_create(&instant_thread, NULL, instant_answerer, NULL) != 0) return ECP_ERR_BUSY;
+  api->api_register_hook(plugin, ECP_HOOK_CLIENT_AUTHORIZE, ECP_PRIORITY_AUTHZ,
+                         on_instant_authorize, NULL);
+#endif
+#if defined(FIXTURE_ORDER)
+  {
+    const char* path = NULL;
+    size_t len = 0;
+    if (api->api_config_string(plugin, "journal", &path, &len) != ECP_OK ||
+        len >= sizeof(journal_path))
+      return ECP_ERR_INVALID_ARGUMENT;
+    memcpy(journal_path, path, len);
+    journal_path[len] = 0;
+    order_stopped = 0;
+    order_destroyed = 0;
+    journal("on_init");
+    api->api_register_hook(plugin, ECP_HOOK_MESSAGE_PUBLISH, ECP_PRIORITY_DEFAULT, on_order_publish,
+                           NULL);
+    api->api_timer_start(plugin, 1, 1, on_order_tick, NULL);
+    api->api_register_provider(plugin, ECP_PROVIDER_RETAINED_STORE, &order_provider, NULL);
+  }
+#endif
 #if defined(FIXTURE_ACCESS)
   api->api_register_hook(plugin, ECP_HOOK_CLIENT_AUTHENTICATE, ECP_PRIORITY_AUTHN, on_authenticate,
                          NULL);
@@ -334,17 +551,37 @@ static ecp_status on_init(const ecp_host_api* api, ecp_plugin* plugin, void** st
 #endif
 }
 
+#if defined(FIXTURE_ACCESS)
+/* Declares ABI 1.0, as a plugin built before 1.1 does: older plugins must still load. */
+#define FIXTURE_ABI_MINOR 0
+#else
+#define FIXTURE_ABI_MINOR ECP_ABI_MINOR
+#endif
+
+#if defined(FIXTURE_INSTANT)
+#define FIXTURE_STOP instant_stop
+#elif defined(FIXTURE_ORDER)
+#define FIXTURE_STOP order_stop
+#define FIXTURE_DESTROY order_destroy
+#endif
+#ifndef FIXTURE_STOP
+#define FIXTURE_STOP NULL
+#endif
+#ifndef FIXTURE_DESTROY
+#define FIXTURE_DESTROY NULL
+#endif
+
 static const ecp_plugin_descriptor descriptor = {
     sizeof(ecp_plugin_descriptor),
-    {ECP_ABI_MAJOR, ECP_ABI_MINOR},
+    {ECP_ABI_MAJOR, FIXTURE_ABI_MINOR},
     FIXTURE_NAME,
     "0.0.1",
     "test fixture",
     on_init,
     NULL,
+    FIXTURE_STOP,
     NULL,
-    NULL,
-    NULL,
+    FIXTURE_DESTROY,
 };
 
 ECP_EXPORT const ecp_plugin_descriptor* emqx_cpp_plugin_entry(const ecp_abi_version* offered,

@@ -52,7 +52,7 @@ TEST_CASE("the entry refuses a broker that does not speak major 1") {
 }
 
 TEST_CASE("among several offers the entry picks major 1") {
-  const auto* d = offer(&minimal_entry, {{1, 0}, {2, 0}});
+  const auto* d = offer(&minimal_entry, {{1, ECP_ABI_MINOR}, {2, 0}});
   REQUIRE(d != nullptr);
   CHECK(d->abi.major == 1);
   d = offer(&minimal_entry, {{2, 0}, {1, ECP_ABI_MINOR}, {3, 1}});
@@ -67,7 +67,7 @@ TEST_CASE("the entry refuses a broker older than the minor it was built for") {
 #endif
 
 TEST_CASE("the descriptor carries its size, names and every callback") {
-  const auto* d = offer(&minimal_entry, {{1, 0}});
+  const auto* d = offer(&minimal_entry, {{1, ECP_ABI_MINOR}});
   REQUIRE(d != nullptr);
   CHECK(d->size == sizeof(ecp_plugin_descriptor));
   CHECK(std::strcmp(d->name, "minimal") == 0);
@@ -81,8 +81,8 @@ TEST_CASE("the descriptor carries its size, names and every callback") {
   // A static: the same object on every call, valid while the plugin is loaded.
   CHECK(offer(&minimal_entry, {{1, 5}}) == d);
 
-  CHECK(std::strcmp(offer(&hello_c_plugin_entry, {{1, 0}})->name, "hello_c") == 0);
-  CHECK(std::strcmp(offer(&hello_cpp_plugin_entry, {{1, 0}})->name, "hello_cpp") == 0);
+  CHECK(std::strcmp(offer(&hello_c_plugin_entry, {{1, ECP_ABI_MINOR}})->name, "hello_c") == 0);
+  CHECK(std::strcmp(offer(&hello_cpp_plugin_entry, {{1, ECP_ABI_MINOR}})->name, "hello_cpp") == 0);
 }
 
 TEST_CASE("abi_acceptable states the rule on its own") {
@@ -96,7 +96,7 @@ TEST_CASE("abi_acceptable states the rule on its own") {
 TEST_CASE("the fake host loads through an entry and refuses what the entry refuses") {
   emqx_cpp::sdk::testing::fake_host fake;
   CHECK(fake.load(&minimal_entry, {{2, 0}}) == ECP_ERR_UNSUPPORTED);
-  CHECK(fake.load(&minimal_entry, {{2, 0}, {1, 0}}) == ECP_OK);
+  CHECK(fake.load(&minimal_entry, {{2, 0}, {1, ECP_ABI_MINOR}}) == ECP_OK);
   CHECK(fake.instance<minimal_plugin>() != nullptr);
   CHECK(fake.start() == ECP_OK);
   CHECK(fake.health() == ECP_OK);

@@ -86,6 +86,10 @@ inline std::string_view hook_name(ecp_hook_point hook) noexcept {
       return "message.acked";
     case ECP_HOOK_MESSAGE_DROPPED:
       return "message.dropped";
+    case ECP_HOOK_DELIVERY_DROPPED:
+      return "delivery.dropped";
+    case ECP_HOOK_CLIENT_AUTH_EXCHANGE:
+      return "client.auth_exchange";
   }
   return "unknown";
 }
@@ -262,7 +266,7 @@ class event_view {
  public:
   event_view(const ecp_event* event, const ecp_host_api* api) noexcept : event_(event), api_(api) {}
 
-  ecp_hook_point hook() const noexcept { return event_->hook; }
+  ecp_hook_point hook() const noexcept { return static_cast<ecp_hook_point>(event_->hook); }
   // nullopt for messages the broker publishes itself.
   std::optional<client_view> client() const noexcept {
     if (event_->client == nullptr) return std::nullopt;
@@ -276,7 +280,7 @@ class event_view {
   std::string_view topic() const noexcept { return detail::view(event_->topic); }
   std::uint8_t qos() const noexcept { return event_->qos; }
   bool retain() const noexcept { return event_->retain != 0; }
-  ecp_action action() const noexcept { return event_->action; }
+  ecp_action action() const noexcept { return static_cast<ecp_action>(event_->action); }
   std::int32_t reason() const noexcept { return event_->reason; }
   // client.authenticate: the password, which may hold NUL bytes; nullopt when none given.
   std::optional<std::string_view> password() const noexcept {

@@ -105,9 +105,9 @@ struct event_builder {
 // priority (highest first, then registration order); CONTINUE and CRASHED go on to the
 // next; STOP ends the chain with its reply; ASYNC ends it until api_complete answers.
 struct fire_result {
-  ecp_hook_result result = ECP_HOOK_CONTINUE;               // CONTINUE when nobody decided
-  ecp_hook_reply reply{sizeof(ecp_hook_reply), ECP_OK, 0};  // the deciding callback's
-  std::uint64_t token = 0;                                  // the event's token
+  ecp_hook_result result = ECP_HOOK_CONTINUE;  // CONTINUE when nobody decided
+  ecp_hook_reply reply{sizeof(ecp_hook_reply), ECP_OK, 0, nullptr, 0};  // the deciding callback's
+  std::uint64_t token = 0;                                              // the event's token
   std::vector<ecp_hook_result> results;  // what each callback returned, in run order
   std::size_t crashed = 0;               // callbacks that returned ECP_HOOK_CRASHED
   // Callbacks that broke the contract (ASYNC where it is not allowed, an unknown

@@ -198,7 +198,7 @@ class fake_host {
     box.topic = &out.topic;
 
     for (const auto& h : chain) {
-      ecp_hook_reply reply{sizeof(ecp_hook_reply), ECP_OK, 0};
+      ecp_hook_reply reply{sizeof(ecp_hook_reply), ECP_OK, 0, nullptr, 0};
       const ecp_hook_result r = h.callback(h.user_data, &box.event, &reply);
       out.results.push_back(r);
       if (r == ECP_HOOK_CONTINUE) continue;

@@ -146,7 +146,7 @@ inline void fake_host::fill_table() {
       h.pending_tokens_.insert(token);  // still waiting for a real answer
       status = ECP_ERR_INVALID_ARGUMENT;
     }
-    ecp_hook_reply copy{sizeof(ecp_hook_reply), ECP_OK, 0};
+    ecp_hook_reply copy{sizeof(ecp_hook_reply), ECP_OK, 0, nullptr, 0};
     if (reply != nullptr)
       std::memcpy(&copy, reply, std::min<std::size_t>(reply->size, sizeof copy));
     h.completions_.push_back({token, result, copy, status});
