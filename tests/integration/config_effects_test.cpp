@@ -250,3 +250,83 @@ TEST_CASE("sys_topics.sys_event_messages.client_subscribed / client_unsubscribed
   REQUIRE(unsub.is_object());
   CHECK(unsub["topic"] == "ev/+");
 }
+
+TEST_CASE("mqtt.session_expiry_interval: an MQTT 3.1.1 persistent session ends after it") {
+  broker_under_test broker("session_expiry_1s", {"EMQX_CPP_MQTT__SESSION_EXPIRY_INTERVAL=1s"});
+  mqtt::connect_packet cp;
+  cp.version = mqtt::protocol_version::v3_1_1;
+  cp.client_id = "short-session";
+  cp.clean_start = false;
+  {
+    mqtt_client c(host, broker.port(), mqtt::protocol_version::v3_1_1);
+    REQUIRE(c.connect(cp));
+    REQUIRE(c.subscribe("se/t", 1));
+  }
+  std::this_thread::sleep_for(1500ms);
+  mqtt_client c(host, broker.port(), mqtt::protocol_version::v3_1_1);
+  auto ack = c.connect(cp);
+  REQUIRE(ack);
+  CHECK_FALSE(ack->session_present);  // with the default 2 h it would still be there
+}
+
+TEST_CASE("mqtt.message_expiry_interval: a message without its own expiry expires") {
+  broker_under_test broker("message_expiry_1s", {"EMQX_CPP_MQTT__MESSAGE_EXPIRY_INTERVAL=1s"});
+  mqtt::connect_packet cp;
+  cp.client_id = "away";
+  cp.clean_start = false;
+  cp.props.session_expiry_interval = 300;
+  {
+    mqtt_client c(host, broker.port());
+    REQUIRE(c.connect(cp));
+    REQUIRE(c.subscribe("me/t", 1));
+  }
+  std::this_thread::sleep_for(200ms);
+  mqtt_client pub(host, broker.port());
+  REQUIRE(pub.connect("me-pub"));
+  REQUIRE(pub.publish("me/t", "stale soon", 1));
+  std::this_thread::sleep_for(1500ms);
+  mqtt_client c(host, broker.port());
+  auto ack = c.connect(cp);
+  REQUIRE(ack);
+  CHECK(ack->session_present);
+  CHECK_FALSE(c.expect<mqtt::publish_packet>(700ms));
+}
+
+TEST_CASE("retainer.enable = false and retainer.max_payload_size: what is not stored") {
+  broker_under_test off("retainer_off", {"EMQX_CPP_RETAINER__ENABLE=false"});
+  broker_under_test small("retainer_small", {"EMQX_CPP_RETAINER__MAX_PAYLOAD_SIZE=10B"});
+  auto retained_after = [](broker_under_test& b, const std::string& payload) {
+    const std::string topic = "ret/" + std::to_string(payload.size());
+    mqtt_client pub(host, b.port());
+    REQUIRE(pub.connect("ret-pub"));
+    REQUIRE(pub.publish(topic, payload, 1, true));
+    mqtt_client sub(host, b.port());
+    REQUIRE(sub.connect("ret-sub"));
+    REQUIRE(sub.subscribe(topic, 1));
+    return sub.expect<mqtt::publish_packet>(700ms).has_value();
+  };
+  CHECK_FALSE(retained_after(off, "short"));
+  CHECK(retained_after(small, "short"));
+  CHECK_FALSE(retained_after(small, "longer than ten bytes"));
+}
+
+TEST_CASE("sys_topics.sys_event_messages: connected and disconnected events can be turned off") {
+  broker_under_test broker("sys_no_conn_events",
+                           {"EMQX_CPP_SYS_TOPICS__SYS_EVENT_MESSAGES__CLIENT_CONNECTED=false",
+                            "EMQX_CPP_SYS_TOPICS__SYS_EVENT_MESSAGES__CLIENT_DISCONNECTED=false",
+                            "EMQX_CPP_SYS_TOPICS__SYS_EVENT_MESSAGES__CLIENT_SUBSCRIBED=true"});
+  mqtt_client watcher(host, broker.port());
+  REQUIRE(watcher.connect("quiet-watcher"));
+  REQUIRE(watcher.subscribe("$SYS/brokers/+/clients/+/+", 0));
+  {
+    mqtt_client c(host, broker.port());
+    REQUIRE(c.connect("quiet-client"));
+    REQUIRE(c.subscribe("q/t", 0));  // still published: shows the watcher would see events
+    REQUIRE(c.send(mqtt::disconnect_packet{}));
+  }
+  std::vector<std::string> topics;
+  while (auto got = watcher.expect<mqtt::publish_packet>(1s))
+    topics.push_back(got->topic);
+  REQUIRE(topics.size() == 1);
+  CHECK(topics[0].ends_with("/clients/quiet-client/subscribed"));
+}
