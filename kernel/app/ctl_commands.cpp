@@ -24,12 +24,26 @@ std::string describe(const plugin::plugin_status& s) {
 }
 }  // namespace
 
-void handle_ctl_request(plugin::plugin_manager& plugins, const std::string& request,
+void handle_ctl_request(plugin::plugin_manager& plugins, mgmt::mgmt_registry& mgmt,
+                        const std::string& request,
                         const std::function<void(const std::string&)>& reply) {
   const auto w = words(request);
   const std::string usage =
       "error: usage: plugins list | plugins status NAME | plugins load NAME | "
-      "plugins unload NAME | plugins reload NAME";
+      "plugins unload NAME | plugins reload NAME | help";
+  if (w.size() == 1 && w[0] == "help") {
+    std::string out =
+        "plugins      list | status NAME | load NAME | unload NAME | reload NAME (the kernel)\n";
+    for (const auto& line : mgmt.ctl_usage())
+      out += line + "\n";
+    return reply(out);
+  }
+  // Commands plugins registered through the management seam.
+  if (mgmt.dispatch_ctl(w, [reply](const mgmt::mgmt_answer& a) {
+        const std::string text = a.body.empty() || a.body.back() == '\n' ? a.body : a.body + "\n";
+        reply(a.status == 0 ? text : "error: " + text);
+      }))
+    return;
   if (w.size() < 2 || w[0] != "plugins") return reply(usage);
   const std::string& cmd = w[1];
   if (cmd == "list" && w.size() == 2) {

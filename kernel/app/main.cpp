@@ -20,6 +20,8 @@
 #include "broker/plugin_bridge.hpp"
 #include "config/loader.hpp"
 #include "mgmt/ctl_server.hpp"
+#include "mgmt/http_server.hpp"
+#include "mgmt/mgmt_registry.hpp"
 #include "plugin/host_api.hpp"
 #include "plugin/plugin_manager.hpp"
 #include "runtime/event_loop.hpp"
@@ -137,8 +139,9 @@ int start(const std::vector<std::string>& args) {
   broker::broker node(cfg, metrics);
   ecp_host_api host_api = plugin::make_host_api();
   broker::install_plugin_message_api(host_api);
-  plugin::plugin_manager plugins(control, node, node.hook_registry(), node.async_calls(), host_api,
-                                 cfg);
+  mgmt::mgmt_registry mgmt(control);  // ctl commands and REST routes of plugins
+  plugin::plugin_manager plugins(control, node, node.hook_registry(), node.async_calls(), mgmt,
+                                 host_api, cfg);
   // Plugin manifests and tables are checked before anything starts, like the broker's
   // own keys: a bad table stops start-up naming the key.
   if (auto checked = plugins.check(); !checked) {
@@ -164,20 +167,34 @@ int start(const std::vector<std::string>& args) {
   ctl_spec.start = [&](const std::any&) -> std::shared_ptr<runtime::process> {
     auto server = std::make_shared<mgmt::ctl_server>(
         control, ctl_socket(cfg),
-        [&plugins](const std::string& request,
-                   const std::function<void(const std::string&)>& reply) {
-          app::handle_ctl_request(plugins, request, reply);
+        [&plugins, &mgmt](const std::string& request,
+                          const std::function<void(const std::string&)>& reply) {
+          app::handle_ctl_request(plugins, mgmt, request, reply);
         });
     if (auto r = server->listen(); !r) throw std::runtime_error(r.err().message);
     return server;
   };
+  std::vector<runtime::child_spec> children = {broker_spec, plugins.child_spec(), ctl_spec};
+  if (cfg.dashboard.http_enable) {
+    runtime::child_spec http_spec;
+    http_spec.id = "http";
+    http_spec.start = [&](const std::any&) -> std::shared_ptr<runtime::process> {
+      auto server = std::make_shared<mgmt::http_server>(control, mgmt, cfg.node.name);
+      auto port = server->listen(cfg.dashboard.http_host, cfg.dashboard.http_port);
+      if (!port) throw std::runtime_error(port.err().message);
+      std::cout << "listener http:dashboard on " << cfg.dashboard.http_host << ":" << port.value()
+                << std::endl;
+      return server;
+    };
+    children.push_back(http_spec);
+  }
   runtime::supervisor_flags flags;
   flags.intensity = 3;
   flags.period = runtime::seconds(60);
-  // Started in this order, stopped in reverse: the control socket goes first, then the
-  // plugins (while the workers still run, so unloading can wait for them), the broker last.
-  auto root = runtime::supervisor::create("root", control, flags,
-                                          {broker_spec, plugins.child_spec(), ctl_spec}, &metrics);
+  // Started in this order, stopped in reverse: the HTTP listener and the control socket
+  // go first, then the plugins (while the workers still run, so unloading can wait for
+  // them), the broker last.
+  auto root = runtime::supervisor::create("root", control, flags, children, &metrics);
   int exit_code = 0;
   root->set_exit_callback([&](const runtime::exit_reason& why) {
     if (!why.is_orderly()) {

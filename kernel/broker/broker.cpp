@@ -122,11 +122,9 @@ void broker::sweep_retained() {
 
 broker_stats broker::stats() {
   broker_stats s;
+  auto get = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
   for (auto& w : workers_) {
     auto& ws = w->stats();
-    auto get = [](const std::atomic<std::uint64_t>& a) {
-      return a.load(std::memory_order_relaxed);
-    };
     s.connections += get(ws.connections);
     s.sessions += get(ws.sessions);
     s.subscriptions += get(ws.subscriptions);
@@ -135,17 +133,40 @@ broker_stats broker::stats() {
     s.bytes_sent += get(ws.bytes_sent);
     s.packets_received += get(ws.packets_received);
     s.packets_sent += get(ws.packets_sent);
+    s.connack_auth_error += get(ws.client_auth_failures);
     s.messages_received += get(ws.messages_received);
     s.messages_sent += get(ws.messages_sent);
     s.messages_dropped += get(ws.messages_dropped);
+    s.messages_dropped_no_subscribers += get(ws.messages_dropped_no_subscribers);
+    s.messages_dropped_await_pubrel_timeout += get(ws.messages_dropped_await_pubrel_timeout);
+    s.messages_dropped_receive_maximum += get(ws.messages_dropped_receive_maximum);
+    s.delivery_dropped += get(ws.delivery_dropped);
+    for (std::size_t r = 0; r < drop_reason_count; ++r)
+      s.delivery_dropped_by[r] += get(ws.delivery_dropped_by[r]);
     s.messages_retained += get(ws.messages_retained);
     s.client_connected += get(ws.client_connected);
     s.client_disconnected += get(ws.client_disconnected);
+    s.authorization_allow += get(ws.authorization_allow);
+    s.authorization_deny += get(ws.authorization_deny);
+    s.authorization_cache_hit += get(ws.authorization_cache_hit);
+    s.authorization_cache_miss += get(ws.authorization_cache_miss);
   }
   // Every replica holds every route; the first one's counts are the node's.
   s.routes = workers_.front()->route_count();
   s.topics = workers_.front()->filter_count();
   s.retained = retained().size();
+  std::lock_guard lock(stats_mutex_);
+  auto high = [](std::uint64_t& mark, std::uint64_t now) {
+    mark = std::max(mark, now);
+    return mark;
+  };
+  s.connections_max = high(highs_.connections_max, s.connections);
+  s.sessions_max = high(highs_.sessions_max, s.sessions);
+  s.subscriptions_max = high(highs_.subscriptions_max, s.subscriptions);
+  s.shared_subscriptions_max = high(highs_.shared_subscriptions_max, s.shared_subscriptions);
+  s.routes_max = high(highs_.routes_max, s.routes);
+  s.topics_max = high(highs_.topics_max, s.topics);
+  s.retained_max = high(highs_.retained_max, s.retained);
   return s;
 }
 
@@ -156,7 +177,8 @@ std::optional<plugin::client_snapshot> broker::client_info(const std::string& cl
 }
 
 ecp_status broker::publish(std::string_view publisher, std::string_view topic,
-                           std::string_view payload, std::uint8_t qos, bool retain) {
+                           std::string_view payload, std::uint8_t qos, bool retain,
+                           const ecp_publish_properties* props) {
   if (!running_ || stopping()) return ECP_ERR_WRONG_STATE;
   auto msg = std::make_shared<message>();
   msg->topic.assign(topic);
@@ -167,11 +189,62 @@ ecp_status broker::publish(std::string_view publisher, std::string_view topic,
   msg->timestamp_ms = wall_clock_ms();
   if (!mqtt::valid_topic_name(msg->topic) || !mqtt::valid_utf8(msg->topic))
     return ECP_ERR_INVALID_ARGUMENT;
+  if (props != nullptr) {
+    auto converted = to_properties(*props, msg->expires_at);
+    if (!converted) return ECP_ERR_INVALID_ARGUMENT;
+    if (*converted != mqtt::properties{})
+      msg->props = std::make_shared<const mqtt::properties>(std::move(*converted));
+  }
   // Messages from plugins enter through the worker that owns the publisher's name, so
   // one plugin's messages keep their order.
   worker& w = *workers_[owner_of(publisher)];
   w.loop().post([&w, msg] { w.publish_from_host(msg); });
   return ECP_OK;
+}
+
+void broker::visit_metrics(const std::function<void(const ecp_metric&)>& each) {
+  for (const auto& m : emqx_metrics(stats())) {
+    const std::string name(m.name);
+    ecp_metric out{};
+    out.size = sizeof out;
+    out.name = name.c_str();
+    out.labels = "";
+    out.help = "";
+    out.type = m.gauge ? ECP_METRIC_GAUGE : ECP_METRIC_COUNTER;
+    out.value = static_cast<double>(m.value);
+    each(out);
+  }
+  for (const auto& family : metrics_.snapshot()) {
+    for (const auto& sample : family.samples) {
+      std::string labels;
+      for (const auto& [k, v] : sample.labels)
+        labels += (labels.empty() ? "" : ",") + k + "=" + v;
+      ecp_metric out{};
+      out.size = sizeof out;
+      out.name = family.name.c_str();
+      out.labels = labels.c_str();
+      out.help = family.help.c_str();
+      switch (family.type) {
+        case runtime::metric_type::counter:
+          out.type = ECP_METRIC_COUNTER;
+          out.value = sample.value;
+          break;
+        case runtime::metric_type::gauge:
+          out.type = ECP_METRIC_GAUGE;
+          out.value = sample.value;
+          break;
+        case runtime::metric_type::histogram:
+          out.type = ECP_METRIC_HISTOGRAM;
+          out.value = sample.sum;
+          out.count = sample.count;
+          out.bounds = sample.bounds.data();
+          out.cumulative = sample.buckets.data();
+          out.bucket_count = sample.bounds.size();
+          break;
+      }
+      each(out);
+    }
+  }
 }
 
 ecp_status broker::kick(const std::string& client_id) {
@@ -183,6 +256,20 @@ ecp_status broker::kick(const std::string& client_id) {
                   [](channel* ch) { ch->kick(mqtt::reason_code::administrative_action, false); });
     }
     w.request_flush();
+  });
+  return ECP_OK;
+}
+
+ecp_status broker::clear_authz_cache(const std::string& client_id) {
+  if (client_id.empty()) {
+    authz_epoch_.fetch_add(1, std::memory_order_acq_rel);
+    return ECP_OK;
+  }
+  if (!client_info(client_id)) return ECP_ERR_NOT_FOUND;
+  worker& w = *workers_[owner_of(client_id)];
+  w.loop().post([&w, client_id] {
+    if (auto* slot = w.find_session(client_id); slot != nullptr && slot->ch != nullptr)
+      slot->ch->clear_authz_cache();
   });
   return ECP_OK;
 }

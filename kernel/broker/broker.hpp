@@ -18,6 +18,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "broker/broker_metrics.hpp"
 #include "broker/client_info.hpp"
 #include "broker/exclusive_registry.hpp"
 #include "broker/retainer.hpp"
@@ -38,27 +39,6 @@ struct listener_state {
   config::tcp_listener_config cfg;
   std::atomic<std::uint64_t> connections{0};
   std::uint16_t port = 0;
-};
-
-// Totals over every worker.
-struct broker_stats {
-  std::uint64_t connections = 0;
-  std::uint64_t sessions = 0;
-  std::uint64_t subscriptions = 0;
-  std::uint64_t shared_subscriptions = 0;
-  std::uint64_t routes = 0;
-  std::uint64_t topics = 0;
-  std::uint64_t retained = 0;
-  std::uint64_t bytes_received = 0;
-  std::uint64_t bytes_sent = 0;
-  std::uint64_t packets_received = 0;
-  std::uint64_t packets_sent = 0;
-  std::uint64_t messages_received = 0;
-  std::uint64_t messages_sent = 0;
-  std::uint64_t messages_dropped = 0;
-  std::uint64_t messages_retained = 0;
-  std::uint64_t client_connected = 0;
-  std::uint64_t client_disconnected = 0;
 };
 
 class broker final : public plugin::host_services {
@@ -87,29 +67,35 @@ class broker final : public plugin::host_services {
   }
   plugin::hook_registry& hook_registry() { return hooks_; }
   exclusive_registry& exclusive() { return exclusive_; }
+  // authorization.cache: connections drop decisions cached before the current epoch.
+  std::uint64_t authz_epoch() const { return authz_epoch_.load(std::memory_order_acquire); }
   plugin::async_calls& async_calls() { return calls_; }
 
   // plugin::host_services
   ecp_status publish(std::string_view publisher, std::string_view topic, std::string_view payload,
-                     std::uint8_t qos, bool retain) override;
+                     std::uint8_t qos, bool retain, const ecp_publish_properties* props) override;
   ecp_status kick(const std::string& client_id) override;
   ecp_status subscribe(const std::string& client_id, const std::string& filter, std::uint8_t qos,
                        bool no_local, bool retain_as_published,
                        std::uint8_t retain_handling) override;
   std::optional<plugin::client_snapshot> client_info(const std::string& client_id) override;
+  // Empties the authorization cache of one client, or of every client (empty id).
+  ecp_status clear_authz_cache(const std::string& client_id) override;
   ecp_status register_provider(const void* owner, ecp_provider_kind kind, const void* vtable,
                                void* provider_state) override;
   void unregister_providers(const void* owner) override;
   void quiesce() override;
   runtime::metrics_registry& metrics() override { return metrics_; }
+  void visit_metrics(const std::function<void(const ecp_metric&)>& each) override;
   listener_state& listener(std::size_t i) { return *listeners_[i]; }
   std::size_t listener_count() const { return listeners_.size(); }
   std::uint16_t bound_port(std::size_t i) const { return listeners_[i]->port; }
 
-  const std::string& node_name() const { return cfg_.node.name; }
+  const std::string& node_name() const override { return cfg_.node.name; }
   std::uint64_t started_at_ms() const { return started_at_ms_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
 
+  // Totals over every worker now, with the gauges' high-water marks. Any thread.
   broker_stats stats();
 
  private:
@@ -124,6 +110,9 @@ class broker final : public plugin::host_services {
   plugin::hook_registry hooks_;
   plugin::async_calls calls_;
   exclusive_registry exclusive_;
+  std::atomic<std::uint64_t> authz_epoch_{1};
+  std::mutex stats_mutex_;
+  broker_stats highs_;  // high-water marks of the gauges, under stats_mutex_
   struct provider {
     const void* owner;
     ecp_provider_kind kind;

@@ -94,7 +94,9 @@ void channel::process_input() {
         break;
     }
     const auto body = in.subspan(h.header_size, h.remaining_length);
-    if (state_ == state::awaiting_connect && h.type != mqtt::packet_type::connect) {
+    const bool exchanging_auth = eauth_ && eauth_->exchanging && h.type == mqtt::packet_type::auth;
+    if (state_ == state::awaiting_connect && h.type != mqtt::packet_type::connect &&
+        !exchanging_auth) {
       close(close_kind::abnormal, std::nullopt,
             fmt::format("{} before CONNECT [MQTT-3.1.0-1]", to_string(h.type)));
       return;
@@ -379,7 +381,9 @@ void channel::on_session_timer() {
 void channel::on_deadline() {
   inject_fault("timer", client_.client_id);
   if (state_ == state::awaiting_connect) {
-    close(close_kind::abnormal, std::nullopt, "no CONNECT within idle_timeout");
+    close(close_kind::abnormal, std::nullopt,
+          eauth_ ? "enhanced authentication not finished within idle_timeout"
+                 : "no CONNECT within idle_timeout");
     return;
   }
   if (state_ != state::connected) return;
@@ -392,20 +396,6 @@ void channel::on_deadline() {
     return;
   }
   arm_keepalive();  // there was traffic since: wait from the last of it
-}
-
-void channel::handle_auth(const mqtt::auth_packet& a) {
-  // Enhanced authentication is not offered: CONNECT with a method is refused with
-  // 0x8C, so any AUTH here comes on a connection that named no method. As EMQX: an AUTH
-  // naming a method gets 0x8C (not the connection's method [MQTT-4.12.1-2]), one
-  // without is a protocol error [MQTT-4.12.0-1].
-  if (a.props.authentication_method) {
-    protocol_violation(reason_code::bad_authentication_method,
-                       "AUTH names a method the connection did not authenticate with");
-    return;
-  }
-  protocol_violation(reason_code::protocol_error,
-                     "AUTH without an authentication method in CONNECT");
 }
 
 void channel::handle_disconnect(const mqtt::disconnect_packet& d) {

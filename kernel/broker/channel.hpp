@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "broker/authz_cache.hpp"
 #include "broker/client_info.hpp"
 #include "broker/plugin_bridge.hpp"
 #include "broker/session.hpp"
@@ -79,6 +80,10 @@ class channel final : public net::tcp_connection::handler, public outbound {
   // `answer` is ECP_HOOK_STOP with the decision, or ECP_HOOK_CONTINUE.
   void resume_access(std::uint64_t token, plugin::chain_result answer);
   const client_info& client() const { return client_; }
+  // Forgets every cached authorization decision of this connection.
+  void clear_authz_cache() {
+    if (authz_) authz_->clear();
+  }
   session* current_session() const { return session_; }
   mqtt::protocol_version version() const { return version_; }
   // What api_client_info reports; read by other threads only after the worker showed
@@ -116,6 +121,10 @@ class channel final : public net::tcp_connection::handler, public outbound {
   void handle_unsubscribe(const mqtt::unsubscribe_packet& u);
   void handle_disconnect(const mqtt::disconnect_packet& d);
   void handle_auth(const mqtt::auth_packet& a);
+  // Enhanced authentication (enhanced_auth.cpp).
+  void describe_auth(event_frame& frame, const std::optional<std::string>& data) const;
+  void send_auth(mqtt::reason_code code, const std::string& data);
+  void auth_step_done(const plugin::chain_result& r);
 
   // Ends the connection: a v5 DISCONNECT with `code` if given, then close.
   void close(close_kind kind, std::optional<mqtt::reason_code> code, const std::string& why);
@@ -138,6 +147,10 @@ class channel final : public net::tcp_connection::handler, public outbound {
   void on_access_timeout(std::uint64_t token);
   void abandon_access();
   std::unique_ptr<event_frame> new_frame(ecp_hook_point hook) const;
+  // authorization.cache: the decision for `key` if cached (counts a hit or a miss), and
+  // keeping a new one.
+  std::optional<bool> cached_decision(const std::string& key);
+  void remember_decision(const std::string& key, bool allowed);
   void notify(ecp_hook_point hook, int reason = 0);
 
   void arm_keepalive();
@@ -187,6 +200,14 @@ class channel final : public net::tcp_connection::handler, public outbound {
     std::unordered_map<std::string, std::uint16_t> outbound;
   };
   std::unique_ptr<topic_aliases> aliases_;
+  // MQTT 5 enhanced authentication, for a connection that named a method.
+  struct enhanced_auth {
+    std::string method;
+    bool exchanging = false;  // an AUTH from the client is expected
+    std::string final_data;   // for the CONNACK
+  };
+  std::unique_ptr<enhanced_auth> eauth_;
+  std::unique_ptr<authz_cache> authz_;  // allocated on the first decision worth keeping
   topic_aliases& aliases();
   bool clean_start_ = true;
   bool shown_ = false;  // published in the worker's client table

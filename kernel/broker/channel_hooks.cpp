@@ -24,6 +24,29 @@ std::unique_ptr<event_frame> channel::new_frame(ecp_hook_point hook) const {
   return frame;
 }
 
+std::optional<bool> channel::cached_decision(const std::string& key) {
+  const auto& c = worker_.cfg().authorization;
+  auto& st = worker_.stats();
+  if (!c.cache_enable) return std::nullopt;
+  if (!authz_) authz_ = std::make_unique<authz_cache>();
+  const auto found =
+      authz_->find(key, worker_.hooks().shared_chain(ECP_HOOK_CLIENT_AUTHORIZE).get(),
+                   worker_.owner().authz_epoch(), std::chrono::steady_clock::now());
+  st.add(found ? st.authorization_cache_hit : st.authorization_cache_miss);
+  if (found) st.add(*found ? st.authorization_allow : st.authorization_deny);
+  return found;
+}
+
+void channel::remember_decision(const std::string& key, bool allowed) {
+  const auto& c = worker_.cfg().authorization;
+  auto& st = worker_.stats();
+  st.add(allowed ? st.authorization_allow : st.authorization_deny);
+  if (!c.cache_enable || !authz_ || state_ == state::closed) return;
+  authz_->put(key, allowed,
+              std::chrono::steady_clock::now() + std::chrono::milliseconds(c.cache_ttl_ms),
+              c.cache_max_size);
+}
+
 void channel::notify(ecp_hook_point hook, int reason) {
   if (worker_.hooks().empty(hook)) return;
   auto frame = new_frame(hook);

@@ -103,9 +103,15 @@ void channel::connect_on_owner(mqtt::connect_packet c, bool assigned_id) {
     return;
   }
   if (c.props.authentication_method) {
-    refuse_connect(reason_code::bad_authentication_method,
-                   "enhanced authentication is not supported");
-    return;
+    // Enhanced authentication needs an authenticator that knows the method.
+    if (worker_.hooks().empty(ECP_HOOK_CLIENT_AUTHENTICATE)) {
+      refuse_connect(
+          reason_code::bad_authentication_method,
+          "no authenticator takes authentication method " + *c.props.authentication_method);
+      return;
+    }
+    eauth_ = std::make_unique<enhanced_auth>();
+    eauth_->method = *c.props.authentication_method;
   }
   if (c.will && c.will->retain && !m.retain_available) {
     refuse_connect(reason_code::retain_not_supported, "will retain while retain is unavailable");
@@ -124,9 +130,16 @@ void channel::connect_on_owner(mqtt::connect_packet c, bool assigned_id) {
     frame->event.password = frame->topic.data();
     frame->event.password_len = frame->topic.size();
   }
+  if (eauth_) describe_auth(*frame, c.props.authentication_data);
   pending_connect_ = std::make_unique<mqtt::connect_packet>(std::move(c));
   if (worker_.hooks().empty(ECP_HOOK_CLIENT_AUTHENTICATE)) {
     authenticated(plugin::chain_result{});
+    return;
+  }
+  if (eauth_) {
+    if (auto r = begin_access(std::move(frame),
+                              [this](const plugin::chain_result& later) { auth_step_done(later); }))
+      auth_step_done(*r);
     return;
   }
   if (auto r = begin_access(std::move(frame),
@@ -246,6 +259,11 @@ void channel::open_session() {
     props.wildcard_subscription_available = m.wildcard_subscription ? 1 : 0;
     props.shared_subscription_available = m.shared_subscription ? 1 : 0;
     props.subscription_identifier_available = 1;
+    if (eauth_) {
+      props.authentication_method = eauth_->method;
+      if (!eauth_->final_data.empty()) props.authentication_data = eauth_->final_data;
+      eauth_->final_data.clear();
+    }
     if (c.props.request_response_information.value_or(0) == 1 && !m.response_information.empty())
       props.response_information = m.response_information;
   }

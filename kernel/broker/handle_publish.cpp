@@ -74,6 +74,11 @@ void channel::handle_publish(mqtt::publish_packet& p) {
     publish_authorized(true, p);
     return;
   }
+  std::string key = authz_cache::key(ECP_ACTION_PUBLISH, p.qos, p.retain, p.topic);
+  if (const auto cached = cached_decision(key)) {
+    publish_authorized(*cached, p);
+    return;
+  }
   pending_publish_ = std::make_unique<mqtt::publish_packet>(std::move(p));
   auto frame = new_frame(ECP_HOOK_CLIENT_AUTHORIZE);
   frame->topic = pending_publish_->topic;
@@ -81,13 +86,15 @@ void channel::handle_publish(mqtt::publish_packet& p) {
   frame->event.qos = pending_publish_->qos;
   frame->event.retain = pending_publish_->retain ? 1 : 0;
   frame->event.action = ECP_ACTION_PUBLISH;
-  const auto r = begin_access(std::move(frame), [this](const plugin::chain_result& later) {
+  const auto r = begin_access(std::move(frame), [this, key](const plugin::chain_result& later) {
     if (state_ == state::closed || !pending_publish_) return;
     const auto held = std::move(pending_publish_);
+    remember_decision(key, is_allowed(later));
     publish_authorized(is_allowed(later), *held);
   });
   if (!r) return;  // suspended until the answer
   const auto held = std::move(pending_publish_);
+  remember_decision(key, is_allowed(*r));
   publish_authorized(is_allowed(*r), *held);
 }
 

@@ -121,18 +121,27 @@ void channel::continue_subscribe() {
       subscribe_authorized(true);
       continue;
     }
+    std::string key = authz_cache::key(ECP_ACTION_SUBSCRIBE, e.options.qos, false, filter);
+    if (const auto cached = cached_decision(key)) {
+      subscribe_authorized(*cached);
+      continue;
+    }
     auto frame = new_frame(ECP_HOOK_CLIENT_AUTHORIZE);
     frame->topic = filter;
     frame->event.topic = frame->topic.c_str();
     frame->event.qos = e.options.qos;
     frame->event.action = ECP_ACTION_SUBSCRIBE;
-    const auto r = begin_access(std::move(frame), [this](const plugin::chain_result& later) {
+    const auto r = begin_access(std::move(frame), [this, key](const plugin::chain_result& later) {
       if (state_ == state::closed || !pending_subscribe_) return;
-      subscribe_authorized(!(later.result == ECP_HOOK_STOP && later.reply.code != ECP_OK));
+      const bool allowed = !(later.result == ECP_HOOK_STOP && later.reply.code != ECP_OK);
+      remember_decision(key, allowed);
+      subscribe_authorized(allowed);
       continue_subscribe();  // a fresh task: the stack does not grow per filter
     });
     if (!r) return;  // suspended; the answer goes on from the next filter
-    subscribe_authorized(!(r->result == ECP_HOOK_STOP && r->reply.code != ECP_OK));
+    const bool allowed = !(r->result == ECP_HOOK_STOP && r->reply.code != ECP_OK);
+    remember_decision(key, allowed);
+    subscribe_authorized(allowed);
   }
   finish_subscribe();
 }

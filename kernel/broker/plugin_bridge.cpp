@@ -142,6 +142,37 @@ int collect_match(void* ctx, const ecp_retained_message* r) {
 }
 }  // namespace
 
+std::optional<mqtt::properties> to_properties(const ecp_publish_properties& in,
+                                              steady_clock::time_point& expires_at) {
+  if (!ECP_HAS_MEMBER(ecp_publish_properties, &in, user_property_count)) return std::nullopt;
+  mqtt::properties p;
+  if (in.payload_format_indicator > 1) return std::nullopt;
+  if (in.payload_format_indicator == 1) p.payload_format_indicator = 1;
+  if (in.message_expiry_interval != 0)
+    expires_at = steady_clock::now() + std::chrono::seconds(in.message_expiry_interval);
+  if (in.content_type != nullptr) {
+    if (!mqtt::valid_utf8(in.content_type)) return std::nullopt;
+    p.content_type = in.content_type;
+  }
+  if (in.response_topic != nullptr) {
+    if (!mqtt::valid_topic_name(in.response_topic) || !mqtt::valid_utf8(in.response_topic))
+      return std::nullopt;
+    p.response_topic = in.response_topic;
+  }
+  if (in.correlation_data != nullptr)
+    p.correlation_data.emplace(static_cast<const char*>(in.correlation_data),
+                               in.correlation_data_len);
+  if (in.user_property_count != 0 && in.user_properties == nullptr) return std::nullopt;
+  for (std::size_t i = 0; i < in.user_property_count; ++i) {
+    const auto& up = in.user_properties[i];
+    if (up.key == nullptr || up.value == nullptr || !mqtt::valid_utf8(up.key) ||
+        !mqtt::valid_utf8(up.value))
+      return std::nullopt;
+    p.user.emplace_back(up.key, up.value);
+  }
+  return p;
+}
+
 void install_plugin_message_api(ecp_host_api& api) {
   api.api_message_topic = message_topic;
   api.api_message_payload = message_payload;

@@ -30,6 +30,7 @@ struct event_frame {
   ecp_client_info client{};
   std::string topic;                     // owned copy behind event.topic
   std::optional<std::string> rewritten;  // set by api_event_set_topic
+  std::string auth_data;                 // owned copy behind event.auth_data
 };
 
 // Fills the client part of `frame` from `c` (strings point into `c`, which must outlive
@@ -38,6 +39,12 @@ void describe_client(const client_info& c, bool clean_start, std::uint16_t keepa
                      event_frame& frame);
 // `worker`: the index of the I/O worker that runs the hook.
 void init_event(event_frame& frame, ecp_hook_point hook, std::uint32_t worker);
+
+// The MQTT 5 properties of api_publish_v5, checked (UTF-8 strings, a response topic
+// without wildcards, a size the plugin's header knows); the expiry goes to `expires_at`
+// (a message keeps it there, never in its properties). nullopt for a bad one.
+std::optional<mqtt::properties> to_properties(const ecp_publish_properties& in,
+                                              steady_clock::time_point& expires_at);
 
 // Fills the message and event members of the host API table.
 void install_plugin_message_api(ecp_host_api& api);

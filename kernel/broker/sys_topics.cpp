@@ -91,51 +91,18 @@ void sys_publisher::publish_heartbeat() {
 }
 
 void sys_publisher::publish_tick() {
-  auto st = broker_.stats();
-  max_connections_ = std::max(max_connections_, st.connections);
-  max_sessions_ = std::max(max_sessions_, st.sessions);
-  max_subscriptions_ = std::max(max_subscriptions_, st.subscriptions);
-  max_topics_ = std::max(max_topics_, st.topics);
-  max_retained_ = std::max(max_retained_, st.retained);
+  const auto st = broker_.stats();
   // The bare $SYS/brokers topic lists the running nodes.
   publish("", broker_.node_name(), true);
   publish("version", EMQX_CPP_VERSION, true);
   publish("sysdescr", "emqx-cpp", true);
-  const std::pair<const char*, std::uint64_t> stats[] = {
-      {"stats/connections/count", st.connections},
-      {"stats/connections/max", max_connections_},
-      {"stats/live_connections/count", st.connections},
-      {"stats/live_connections/max", max_connections_},
-      {"stats/channels/count", st.connections},
-      {"stats/channels/max", max_connections_},
-      {"stats/sessions/count", st.sessions},
-      {"stats/sessions/max", max_sessions_},
-      {"stats/topics/count", st.topics},
-      {"stats/topics/max", max_topics_},
-      {"stats/routes/count", st.routes},
-      {"stats/routes/max", max_topics_},
-      {"stats/subscriptions/count", st.subscriptions},
-      {"stats/subscriptions/max", max_subscriptions_},
-      {"stats/subscribers/count", st.subscriptions},
-      {"stats/subscribers/max", max_subscriptions_},
-      {"stats/suboptions/count", st.subscriptions},
-      {"stats/suboptions/max", max_subscriptions_},
-      {"stats/subscriptions/shared/count", st.shared_subscriptions},
-      {"stats/retained/count", st.retained},
-      {"stats/retained/max", max_retained_},
-      {"metrics/bytes/received", st.bytes_received},
-      {"metrics/bytes/sent", st.bytes_sent},
-      {"metrics/packets/received", st.packets_received},
-      {"metrics/packets/sent", st.packets_sent},
-      {"metrics/messages/received", st.messages_received},
-      {"metrics/messages/sent", st.messages_sent},
-      {"metrics/messages/dropped", st.messages_dropped},
-      {"metrics/messages/retained", st.messages_retained},
-      {"metrics/client/connected", st.client_connected},
-      {"metrics/client/disconnected", st.client_disconnected},
-  };
-  for (const auto& [name, value] : stats)
-    publish(name, std::to_string(value), false);
+  // stats/<a>/<b> and metrics/<a>/<b>: EMQX's dotted names with '/' for '.'.
+  for (const auto& m : emqx_metrics(st)) {
+    std::string name = m.gauge ? "stats/" : "metrics/";
+    for (const char c : m.name)
+      name.push_back(c == '.' ? '/' : c);
+    publish(name, std::to_string(m.value), false);
+  }
   home_.request_flush();
 }
 

@@ -40,11 +40,6 @@ class sys_publisher {
   worker& home_;
   runtime::timer_id heartbeat_timer_ = 0;
   runtime::timer_id tick_timer_ = 0;
-  std::uint64_t max_connections_ = 0;
-  std::uint64_t max_sessions_ = 0;
-  std::uint64_t max_subscriptions_ = 0;
-  std::uint64_t max_topics_ = 0;
-  std::uint64_t max_retained_ = 0;
 };
 
 // The JSON payload of $SYS/brokers/<node>/clients/<id>/connected|disconnected.

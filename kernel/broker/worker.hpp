@@ -91,6 +91,11 @@ struct worker_stats {
   std::atomic<std::uint64_t> client_disconnected{0};
   std::atomic<std::uint64_t> client_auth_failures{0};
   std::atomic<std::uint64_t> malformed_packets{0};
+  // EMQX's authorization.* counters (client.authorize decisions and the cache).
+  std::atomic<std::uint64_t> authorization_allow{0};
+  std::atomic<std::uint64_t> authorization_deny{0};
+  std::atomic<std::uint64_t> authorization_cache_hit{0};
+  std::atomic<std::uint64_t> authorization_cache_miss{0};
 
   static void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);

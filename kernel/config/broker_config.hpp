@@ -77,6 +77,15 @@ struct retainer_config {
   std::uint64_t max_retained_messages = 0;          // 0 = unlimited
 };
 
+// [authorization]: what the kernel does around the client.authorize chain.
+struct authorization_config {
+  // A per-connection cache of decisions, so a plugin backed by a database is not asked
+  // for every PUBLISH (EMQX's authorization.cache).
+  bool cache_enable = true;
+  std::uint32_t cache_max_size = 32;  // decisions kept per connection
+  std::uint64_t cache_ttl_ms = 60000;
+};
+
 struct sys_topics_config {
   std::uint64_t sys_msg_interval_ms = 60000;        // 0 = disabled
   std::uint64_t sys_heartbeat_interval_ms = 30000;  // 0 = disabled
@@ -84,6 +93,15 @@ struct sys_topics_config {
   bool client_disconnected = true;
   bool client_subscribed = false;
   bool client_unsubscribed = false;
+};
+
+// [dashboard.listeners.http]: the node's HTTP listener (GET /status and the /api/v5 routes
+// plugins register), EMQX's port 18083. On loopback by default: it has no
+// authentication of its own yet.
+struct dashboard_config {
+  bool http_enable = true;
+  std::string http_host = "127.0.0.1";
+  std::uint16_t http_port = 18083;  // 0 = pick a free port (tests)
 };
 
 struct log_config {
@@ -112,7 +130,9 @@ struct broker_config {
   std::vector<tcp_listener_config> tcp_listeners{tcp_listener_config{}};
   mqtt_config mqtt;
   retainer_config retainer;
+  authorization_config authorization;
   sys_topics_config sys_topics;
+  dashboard_config dashboard;
   log_config log;
   plugins_config plugins;
   // The file this configuration came from ("" for defaults), so later checks (plugin

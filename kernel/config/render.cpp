@@ -29,8 +29,15 @@ constexpr section_note section_notes[] = {
      "broker listens on 0.0.0.0:1883 only; with one, it opens exactly the listeners listed."},
     {"mqtt", "MQTT protocol limits and session defaults (EMQX's mqtt.*)."},
     {"retainer", "Retained messages."},
+    {"authorization.cache",
+     "Authorization: each connection caches the decisions of the client.authorize chain "
+     "(EMQX's authorization.cache); a reload of an authorization plugin or a clear through "
+     "the plugin API empties every cache."},
     {"sys_topics", "$SYS topics: broker statistics and client events."},
     {"sys_topics.sys_event_messages", "Which client events are published under $SYS."},
+    {"dashboard.listeners.http",
+     "The HTTP listener: GET /status for health checks and the /api/v5 routes plugins add. "
+     "It has no authentication yet, so it listens on loopback unless told otherwise."},
     {"log", "Logging."},
     {"plugins",
      "Plugins. A [plugins.<name>] table holds the settings of plugin <name>; the plugin "

@@ -70,6 +70,18 @@ constexpr listener_access listener_bind = {[](tcp_listener_config& l, const valu
                                              return v;
                                            }};
 
+constexpr global_access dashboard_bind = {[](broker_config& c, const value& v) {
+                                            c.dashboard.http_host = v.text;
+                                            c.dashboard.http_port =
+                                                static_cast<std::uint16_t>(v.number);
+                                          },
+                                          [](const broker_config& c) {
+                                            value v;
+                                            v.text = c.dashboard.http_host;
+                                            v.number = c.dashboard.http_port;
+                                            return v;
+                                          }};
+
 bool is_node_name(std::string_view s) {
   const auto at_sign = s.find('@');
   return at_sign != std::string_view::npos && at_sign > 0 && at_sign + 1 < s.size();
@@ -345,6 +357,25 @@ constexpr key_spec key_table[] = {
      .meaning = "most retained messages stored; 0 = unlimited",
      .global = at<&B::retainer, &retainer_config::max_retained_messages>()},
 
+    // [authorization]
+    {.path = "authorization.cache.enable",
+     .default_text = "true",
+     .meaning = "keep each connection's recent authorization decisions",
+     .global = at<&B::authorization, &authorization_config::cache_enable>()},
+    {.path = "authorization.cache.max_size",
+     .type = kind::integer,
+     .default_text = "32",
+     .meaning = "most decisions kept per connection; the oldest gives way",
+     .min = 1,
+     .max = 1048576,
+     .global = at<&B::authorization, &authorization_config::cache_max_size>()},
+    {.path = "authorization.cache.ttl",
+     .type = kind::duration,
+     .default_text = R"("1m")",
+     .meaning = "how long a cached decision is used",
+     .min = 1,
+     .global = at<&B::authorization, &authorization_config::cache_ttl_ms>()},
+
     // [sys_topics]
     {.path = "sys_topics.sys_msg_interval",
      .type = kind::duration,
@@ -376,6 +407,17 @@ constexpr key_spec key_table[] = {
      .default_text = "false",
      .meaning = "publish $SYS/brokers/<node>/clients/<clientid>/unsubscribed events",
      .global = at<&B::sys_topics, &sys_topics_config::client_unsubscribed>()},
+
+    // [dashboard.listeners.http]
+    {.path = "dashboard.listeners.http.enable",
+     .default_text = "true",
+     .meaning = "serve GET /status and the /api/v5 routes of plugins over HTTP",
+     .global = at<&B::dashboard, &dashboard_config::http_enable>()},
+    {.path = "dashboard.listeners.http.bind",
+     .type = kind::bind,
+     .default_text = R"("127.0.0.1:18083")",
+     .meaning = "address and port of the HTTP listener; port 0 picks a free port",
+     .global = dashboard_bind},
 
     // [log]
     {.path = "log.level",

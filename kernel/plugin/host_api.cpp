@@ -97,7 +97,62 @@ ecp_status api_publish(ecp_plugin* self, const char* topic, const void* payload,
     return ECP_ERR_INVALID_ARGUMENT;
   return p->ctx().services.publish("plugin:" + p->info().name, topic,
                                    std::string_view(static_cast<const char*>(payload), payload_len),
-                                   qos, retain != 0);
+                                   qos, retain != 0, nullptr);
+}
+
+ecp_status api_publish_v5(ecp_plugin* self, const char* topic, const void* payload,
+                          std::size_t payload_len, std::uint8_t qos, std::uint8_t retain,
+                          const ecp_publish_properties* props) {
+  auto* p = of(self);
+  if (p == nullptr || topic == nullptr || (payload == nullptr && payload_len != 0) || qos > 2)
+    return ECP_ERR_INVALID_ARGUMENT;
+  return p->ctx().services.publish("plugin:" + p->info().name, topic,
+                                   std::string_view(static_cast<const char*>(payload), payload_len),
+                                   qos, retain != 0, props);
+}
+
+ecp_status api_authz_cache_clear(ecp_plugin* self, const char* client_id) {
+  auto* p = of(self);
+  if (p == nullptr) return ECP_ERR_INVALID_ARGUMENT;
+  return p->ctx().services.clear_authz_cache(client_id == nullptr ? "" : client_id);
+}
+
+ecp_status api_metrics_visit(ecp_plugin* self, ecp_on_metric each, void* ctx) {
+  auto* p = of(self);
+  if (p == nullptr || each == nullptr) return ECP_ERR_INVALID_ARGUMENT;
+  p->ctx().services.visit_metrics([&](const ecp_metric& m) { each(ctx, &m); });
+  return ECP_OK;
+}
+
+const char* api_node_name(ecp_plugin* self) {
+  auto* p = of(self);
+  return p == nullptr ? "" : p->ctx().services.node_name().c_str();
+}
+
+ecp_status api_register_ctl(ecp_plugin* self, const char* command, const char* usage,
+                            ecp_on_mgmt callback, void* user_data) {
+  auto* p = of(self);
+  if (p == nullptr || command == nullptr) return ECP_ERR_INVALID_ARGUMENT;
+  return p->ctx().mgmt.register_ctl(p, p->info().name, command, usage == nullptr ? "" : usage,
+                                    callback, user_data);
+}
+
+ecp_status api_register_route(ecp_plugin* self, const char* method, const char* path,
+                              ecp_on_mgmt callback, void* user_data) {
+  auto* p = of(self);
+  if (p == nullptr || method == nullptr || path == nullptr) return ECP_ERR_INVALID_ARGUMENT;
+  return p->ctx().mgmt.register_route(p, p->info().name, method, path, callback, user_data);
+}
+
+ecp_status api_mgmt_reply(ecp_plugin* self, std::uint64_t request_id, std::int32_t status,
+                          const char* content_type, const void* body, std::size_t body_len) {
+  auto* p = of(self);
+  if (p == nullptr || (body == nullptr && body_len != 0)) return ECP_ERR_INVALID_ARGUMENT;
+  mgmt::mgmt_answer a;
+  a.status = status;
+  a.content_type = content_type == nullptr ? "application/json" : content_type;
+  a.body.assign(static_cast<const char*>(body), body_len);
+  return p->ctx().mgmt.reply(p, request_id, std::move(a));
 }
 
 ecp_status api_kick(ecp_plugin* self, const char* client_id) {
@@ -239,6 +294,13 @@ ecp_host_api make_host_api() {
   api.api_config_count = api_config_count;
   api.api_complete = api_complete;
   api.api_client_info = api_client_info;
+  api.api_publish_v5 = api_publish_v5;
+  api.api_authz_cache_clear = api_authz_cache_clear;
+  api.api_metrics_visit = api_metrics_visit;
+  api.api_node_name = api_node_name;
+  api.api_register_ctl = api_register_ctl;
+  api.api_register_route = api_register_route;
+  api.api_mgmt_reply = api_mgmt_reply;
   // Message and event accessors are the broker's (it owns those objects): see
   // broker::install_plugin_message_api.
   return api;

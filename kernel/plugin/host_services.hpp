@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,13 +31,17 @@ class host_services {
  public:
   virtual ~host_services() = default;
 
+  // `props` (MQTT 5 properties) may be null.
   virtual ecp_status publish(std::string_view publisher, std::string_view topic,
-                             std::string_view payload, std::uint8_t qos, bool retain) = 0;
+                             std::string_view payload, std::uint8_t qos, bool retain,
+                             const ecp_publish_properties* props) = 0;
   virtual ecp_status kick(const std::string& client_id) = 0;
   virtual ecp_status subscribe(const std::string& client_id, const std::string& filter,
                                std::uint8_t qos, bool no_local, bool retain_as_published,
                                std::uint8_t retain_handling) = 0;
   virtual std::optional<client_snapshot> client_info(const std::string& client_id) = 0;
+  // authorization.cache: one client's (or, for an empty id, every client's) decisions go.
+  virtual ecp_status clear_authz_cache(const std::string& client_id) = 0;
 
   // Providers replace the broker's in-memory defaults while their plugin is loaded.
   virtual ecp_status register_provider(const void* owner, ecp_provider_kind kind,
@@ -48,6 +53,10 @@ class host_services {
   virtual void quiesce() = 0;
 
   virtual runtime::metrics_registry& metrics() = 0;
+  // Every series of the node's metrics: EMQX's (from the broker's counters) and the
+  // registry's (runtime, plugins), each handed to `each` once.
+  virtual void visit_metrics(const std::function<void(const ecp_metric&)>& each) = 0;
+  virtual const std::string& node_name() const = 0;
 };
 
 }  // namespace emqx_cpp::plugin

@@ -93,6 +93,7 @@ void plugin_instance::teardown(bool call_stop) {
     hooks_.clear();
   }
   ctx_.services.unregister_providers(this);
+  ctx_.mgmt.remove_owner(this);  // its ctl commands and REST routes
   // 3. Quiesce: wait until no I/O worker can still be inside its code.
   if (hooks != 0 || initialized_) ctx_.services.quiesce();
   // 4. Its timers (they fire on this thread, so none is running now).

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "emqx_cpp/plugin.h"
+#include "mgmt/mgmt_registry.hpp"
 #include "plugin/async_calls.hpp"
 #include "plugin/hook_registry.hpp"
 #include "plugin/host_services.hpp"
@@ -46,6 +47,7 @@ struct plugin_context {
   host_services& services;
   hook_registry& hooks;
   async_calls& calls;
+  mgmt::mgmt_registry& mgmt;
   const ecp_host_api* api = nullptr;
 };
 

@@ -20,9 +20,9 @@ std::string table_of(const config::broker_config& cfg, const std::string& name) 
 }  // namespace
 
 plugin_manager::plugin_manager(runtime::event_loop& control, host_services& services,
-                               hook_registry& hooks, async_calls& calls, const ecp_host_api& api,
-                               config::broker_config cfg)
-    : ctx_{control, services, hooks, calls, &api}, cfg_(std::move(cfg)) {
+                               hook_registry& hooks, async_calls& calls, mgmt::mgmt_registry& mgmt,
+                               const ecp_host_api& api, config::broker_config cfg)
+    : ctx_{control, services, hooks, calls, mgmt, &api}, cfg_(std::move(cfg)) {
   for (const auto& name : cfg_.plugins.enabled)
     wanted_.push_back(name);
 }

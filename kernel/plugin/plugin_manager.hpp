@@ -40,7 +40,8 @@ struct plugin_status {
 class plugin_manager {
  public:
   plugin_manager(runtime::event_loop& control, host_services& services, hook_registry& hooks,
-                 async_calls& calls, const ecp_host_api& api, config::broker_config cfg);
+                 async_calls& calls, mgmt::mgmt_registry& mgmt, const ecp_host_api& api,
+                 config::broker_config cfg);
   ~plugin_manager();
 
   // Finds every enabled plugin's manifest and checks its table, before any code loads.

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "support/broker_under_test.hpp"
+#include "support/eventually.hpp"
 #include "support/mqtt_client.hpp"
 
 using namespace emqx_cpp;
@@ -119,10 +120,16 @@ TEST_CASE("node.name names the node in its $SYS topics") {
 
 TEST_CASE("node.worker_threads sets the number of I/O worker threads") {
   broker_under_test broker("node_workers", {"EMQX_CPP_NODE__WORKER_THREADS=3"});
-  int workers = 0;
-  for (const auto& n : thread_names(broker.process().pid()))
-    workers += n.rfind("io-worker-", 0) == 0 ? 1 : 0;
-  CHECK(workers == 3);
+  auto workers = [&] {
+    int n = 0;
+    for (const auto& name : thread_names(broker.process().pid()))
+      n += name.rfind("io-worker-", 0) == 0 ? 1 : 0;
+    return n;
+  };
+  // Each worker names its thread as it starts.
+  CHECK(eventually([&] { return workers() == 3; }, 5s));
+  std::this_thread::sleep_for(200ms);
+  CHECK(workers() == 3);
 }
 
 TEST_CASE("listeners: enable = false keeps one closed; backlog is the listen queue") {

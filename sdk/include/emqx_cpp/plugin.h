@@ -276,6 +276,69 @@ typedef struct ecp_cluster_transport_provider {
   ecp_status (*on_peers)(void* provider_state, char* buffer, size_t buffer_len);
 } ecp_cluster_transport_provider;
 
+/* ---- added in 1.1: types for the services appended to ecp_host_api ---------------- */
+
+typedef struct ecp_user_property {
+  const char* key;
+  const char* value;
+} ecp_user_property;
+
+/* MQTT 5 properties of a message published through api_publish_v5. */
+typedef struct ecp_publish_properties {
+  uint32_t size;
+  uint8_t payload_format_indicator; /* 0 bytes, 1 UTF-8 text */
+  uint32_t message_expiry_interval; /* seconds; 0 = none */
+  const char* content_type;         /* NULL = none */
+  const char* response_topic;       /* NULL = none */
+  const void* correlation_data;     /* NULL = none */
+  size_t correlation_data_len;
+  const ecp_user_property* user_properties;
+  size_t user_property_count;
+} ecp_publish_properties;
+
+typedef enum ecp_metric_type {
+  ECP_METRIC_COUNTER = 1,
+  ECP_METRIC_GAUGE = 2,
+  ECP_METRIC_HISTOGRAM = 3
+} ecp_metric_type;
+
+/* One series of the kernel's metrics, as api_metrics_visit reports it. EMQX's metrics
+ * and stats carry EMQX's dotted names ("messages.received", "connections.count"); the
+ * kernel's own carry their registry names ("emqx_cpp_process_restarts_total"). */
+typedef struct ecp_metric {
+  uint32_t size;
+  const char* name;
+  const char* labels;         /* "key=value,key=value", or "" */
+  int32_t type;               /* an ecp_metric_type */
+  const char* help;           /* one line, may be "" */
+  double value;               /* counter, gauge; for a histogram its sum */
+  uint64_t count;             /* histogram: observations */
+  const double* bounds;       /* histogram: bucket upper bounds (ascending, +Inf implicit) */
+  const uint64_t* cumulative; /* histogram: cumulative counts per bound, then +Inf */
+  size_t bucket_count;        /* number of bounds */
+} ecp_metric;
+typedef void (*ecp_on_metric)(void* ctx, const ecp_metric* metric);
+
+/* The management seam. A plugin registers `emqx-cpp ctl <command> ...` commands and
+ * REST routes that the kernel serves (the control socket and the HTTP API of [api]).
+ * Callbacks run on the management thread, never on an I/O worker; they may answer at
+ * once or later, from any thread, with api_mgmt_reply and the request id they got. */
+typedef struct ecp_mgmt_request {
+  uint32_t size;
+  uint64_t id;             /* pass to api_mgmt_reply */
+  const char* method;      /* REST: "GET", "POST", "PUT", "DELETE"; ctl: "CTL" */
+  const char* path;        /* REST: "/api/v5/..." without the query; ctl: the command */
+  const char* query;       /* REST: the query string without '?', or "" */
+  const char* const* args; /* ctl: the words after the command; REST: the path's
+                              ":name" parts, in order */
+  size_t arg_count;
+  const void* body; /* REST: the request body; ctl: NULL */
+  size_t body_len;
+} ecp_mgmt_request;
+/* Return ECP_OK once api_mgmt_reply was or will be called; any other status answers
+ * the request with an error at once. */
+typedef ecp_status (*ecp_on_mgmt)(void* user_data, const ecp_mgmt_request* request);
+
 /* ---- the broker's services ---------------------------------------------------- */
 
 typedef enum ecp_log_level {
@@ -364,6 +427,48 @@ typedef struct ecp_host_api {
 
   /* In client.subscribe / client.unsubscribe: replace the topic filter being handled. */
   ecp_status (*api_event_set_topic)(const ecp_event* event, const char* topic);
+
+  /* ---- added in 1.1 ---- */
+
+  /* api_publish with MQTT 5 properties (`props` may be NULL). */
+  ecp_status (*api_publish_v5)(ecp_plugin* self, const char* topic, const void* payload,
+                               size_t payload_len, uint8_t qos, uint8_t retain,
+                               const ecp_publish_properties* props);
+  /* Empties the authorization cache of one client, or of every client when client_id is
+   * NULL (after an authorization source changed its rules). */
+  ecp_status (*api_authz_cache_clear)(ecp_plugin* self, const char* client_id);
+  /* Calls `each` once per series of the kernel's metrics (EMQX's counters and gauges,
+   * the runtime's own, every plugin's), on the calling thread, before returning. */
+  ecp_status (*api_metrics_visit)(ecp_plugin* self, ecp_on_metric each, void* ctx);
+  /* This node's name (node.name), valid while the plugin is loaded. */
+  const char* (*api_node_name)(ecp_plugin* self);
+
+  /* Management seam (control thread, in on_init or on_start). `command` is one word;
+   * `usage` one line for `emqx-cpp ctl help`. `method` is GET, POST, PUT or DELETE and
+   * `path` starts with "/api/v5/"; a segment ":name" matches any one segment. Removed
+   * when the plugin unloads. ECP_ERR_BUSY if another plugin has it already. */
+  ecp_status (*api_register_ctl)(ecp_plugin* self, const char* command, const char* usage,
+                                 ecp_on_mgmt callback, void* user_data);
+  ecp_status (*api_register_route)(ecp_plugin* self, const char* method, const char* path,
+                                   ecp_on_mgmt callback, void* user_data);
+  /* Answers a management request once. REST: `status` is the HTTP status and
+   * `content_type` that of `body` (NULL: application/json). ctl: 0 prints `body` and
+   * exits 0, anything else prints it as an error and exits 1. Any thread. */
+  ecp_status (*api_mgmt_reply)(ecp_plugin* self, uint64_t request_id, int32_t status,
+                               const char* content_type, const void* body, size_t body_len);
+
+  /* Completes a completion-style provider call (the 1.1 members of the provider
+   * vtables), once, from any thread. `data` is copied (a loaded session, for example). */
+  ecp_status (*api_provider_complete)(ecp_plugin* self, uint64_t token, ecp_status status,
+                                      const void* data, size_t data_len);
+
+  /* Cluster transport inbound (ECP_PROVIDER_CLUSTER_TRANSPORT): a frame that arrived
+   * from `from_node`, handed to the kernel as is (any thread; copied). */
+  ecp_status (*api_cluster_receive)(ecp_plugin* self, const char* from_node, const void* frame,
+                                    size_t len);
+  /* A peer became reachable (up = 1) or was lost (up = 0). The kernel sends a new peer
+   * its routes and forgets the routes of a lost one. Any thread. */
+  ecp_status (*api_cluster_peer)(ecp_plugin* self, const char* node, int up);
 } ecp_host_api;
 
 /* ---- what the plugin provides --------------------------------------------------- */

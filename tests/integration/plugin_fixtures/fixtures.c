@@ -14,6 +14,18 @@
  *   FIXTURE_INSTANT      asynchronous client.authorize answered by a second thread that
  *                        calls api_complete *before* the hook returns ECP_HOOK_ASYNC (the
  *                        hook waits for it): topics under deny/ are refused
+ *   FIXTURE_ENHANCED     MQTT 5 enhanced authentication with method X-TEST: CONNECT data
+ *                        "hello" is challenged ("challenge"); the answer "response"
+ *                        is accepted from a second thread with "welcome", "more" gets
+ *                        another challenge; re-authentication with "again" succeeds
+ *   FIXTURE_MGMT         the management seam: `ctl fxecho ...` (answered at once, from a
+ *                        second thread for "later", as an error for "fail"), REST
+ *                        GET /api/v5/fx/echo/:word, POST /api/v5/fx/body and
+ *                        GET /api/v5/fx/metrics (the kernel's metrics, read through
+ *                        api_metrics_visit); api_publish_v5 on POST /api/v5/fx/publish
+ *   FIXTURE_AUTHZ        a synchronous client.authorize that logs every call it gets and
+ *                        refuses topics under deny/; a PUBLISH to clear/all or clear/me
+ *                        clears every client's or the publisher's authorization cache
  *   FIXTURE_DROPS        logs every message.dropped, delivery.dropped and
  *                        message.delivered with its reason name and topic
  *   FIXTURE_ORDER        records the order of its lifecycle in the file `journal` and
@@ -481,6 +493,189 @@ static ecp_hook_result on_drop_event(void* user_data, const ecp_event* event,
 }
 #endif
 
+#if defined(FIXTURE_ENHANCED)
+static int data_is(const ecp_event* event, const char* want) {
+  return event->auth_data != NULL && event->auth_data_len == strlen(want) &&
+         memcmp(event->auth_data, want, event->auth_data_len) == 0;
+}
+
+static ecp_hook_result decide(ecp_hook_reply* reply, ecp_status code, const char* data) {
+  reply->code = code;
+  if (data != NULL) {
+    reply->auth_data = data; /* a string literal: valid for as long as needed */
+    reply->auth_data_len = strlen(data);
+  }
+  return ECP_HOOK_STOP;
+}
+
+struct accept_later {
+  uint64_t token;
+};
+
+static void* accept_from_thread(void* arg) {
+  struct accept_later* l = (struct accept_later*)arg;
+  ecp_hook_reply reply = {sizeof(ecp_hook_reply), ECP_OK, 0, "welcome", 7};
+  struct timespec ts = {0, 50L * 1000000L};
+  nanosleep(&ts, NULL);
+  host->api_complete(self, l->token, ECP_HOOK_STOP, &reply);
+  free(l);
+  return NULL;
+}
+
+static ecp_hook_result on_enhanced_authenticate(void* user_data, const ecp_event* event,
+                                                ecp_hook_reply* reply) {
+  (void)user_data;
+  if (event->auth_method == NULL || strcmp(event->auth_method, "X-TEST") != 0)
+    return ECP_HOOK_CONTINUE;
+  if (data_is(event, "hello")) return decide(reply, ECP_RC_CONTINUE_AUTHENTICATION, "challenge");
+  return decide(reply, ECP_RC_BAD_USER_NAME_OR_PASSWORD, NULL);
+}
+
+static ecp_hook_result on_auth_exchange(void* user_data, const ecp_event* event,
+                                        ecp_hook_reply* reply) {
+  (void)user_data;
+  if (event->auth_method == NULL || strcmp(event->auth_method, "X-TEST") != 0)
+    return ECP_HOOK_CONTINUE;
+  if (event->reason == ECP_RC_CONTINUE_AUTHENTICATION && data_is(event, "response")) {
+    pthread_t t;
+    struct accept_later* l = (struct accept_later*)malloc(sizeof(struct accept_later));
+    l->token = event->token;
+    if (pthread_create(&t, NULL, accept_from_thread, l) != 0) {
+      free(l);
+      return ECP_HOOK_CONTINUE;
+    }
+    pthread_detach(t);
+    return ECP_HOOK_ASYNC;
+  }
+  if (event->reason == ECP_RC_CONTINUE_AUTHENTICATION && data_is(event, "more"))
+    return decide(reply, ECP_RC_CONTINUE_AUTHENTICATION, "again?");
+  if (event->reason == ECP_RC_REAUTHENTICATE && data_is(event, "again"))
+    return decide(reply, ECP_OK, "ok");
+  return decide(reply, ECP_RC_NOT_AUTHORIZED, NULL);
+}
+#endif
+
+#if defined(FIXTURE_MGMT)
+static void reply_text(uint64_t id, int32_t status, const char* type, const char* text) {
+  host->api_mgmt_reply(self, id, status, type, text, strlen(text));
+}
+
+struct later_reply {
+  uint64_t id;
+};
+
+static void* reply_from_thread(void* arg) {
+  struct later_reply* l = (struct later_reply*)arg;
+  struct timespec ts = {0, 100L * 1000000L};
+  nanosleep(&ts, NULL);
+  reply_text(l->id, 0, "text/plain", "answered later");
+  free(l);
+  return NULL;
+}
+
+static ecp_status on_fxecho(void* user_data, const ecp_mgmt_request* r) {
+  char text[512] = "echo:";
+  size_t i;
+  (void)user_data;
+  if (r->arg_count > 0 && strcmp(r->args[0], "later") == 0) {
+    pthread_t t;
+    struct later_reply* l = (struct later_reply*)malloc(sizeof(struct later_reply));
+    l->id = r->id;
+    if (pthread_create(&t, NULL, reply_from_thread, l) != 0) {
+      free(l);
+      return ECP_ERR_BUSY;
+    }
+    pthread_detach(t);
+    return ECP_OK;
+  }
+  if (r->arg_count > 0 && strcmp(r->args[0], "fail") == 0) {
+    reply_text(r->id, 1, "text/plain", "it failed, as asked");
+    return ECP_OK;
+  }
+  for (i = 0; i < r->arg_count; ++i) {
+    strncat(text, " ", sizeof text - strlen(text) - 1);
+    strncat(text, r->args[i], sizeof text - strlen(text) - 1);
+  }
+  reply_text(r->id, 0, "text/plain", text);
+  return ECP_OK;
+}
+
+static ecp_status on_echo_route(void* user_data, const ecp_mgmt_request* r) {
+  char json[512];
+  (void)user_data;
+  snprintf(json, sizeof json, "{\"word\":\"%s\",\"query\":\"%s\"}",
+           r->arg_count > 0 ? r->args[0] : "", r->query);
+  reply_text(r->id, 200, NULL, json);
+  return ECP_OK;
+}
+
+static ecp_status on_body_route(void* user_data, const ecp_mgmt_request* r) {
+  (void)user_data;
+  host->api_mgmt_reply(self, r->id, 201, "application/octet-stream", r->body, r->body_len);
+  return ECP_OK;
+}
+
+struct metric_text {
+  char buf[16384];
+  size_t len;
+};
+
+static void add_metric(void* ctx, const ecp_metric* m) {
+  struct metric_text* t = (struct metric_text*)ctx;
+  if (t->len + 200 >= sizeof t->buf) return;
+  t->len += (size_t)snprintf(t->buf + t->len, sizeof t->buf - t->len, "%s %s %.0f\n", m->name,
+                             m->type == ECP_METRIC_COUNTER ? "counter" : "gauge", m->value);
+}
+
+static ecp_status on_metrics_route(void* user_data, const ecp_mgmt_request* r) {
+  static struct metric_text t; /* routes run on the one management thread */
+  (void)user_data;
+  t.len = 0;
+  t.buf[0] = 0;
+  host->api_metrics_visit(self, add_metric, &t);
+  host->api_mgmt_reply(self, r->id, 200, "text/plain", t.buf, t.len);
+  return ECP_OK;
+}
+
+static ecp_status on_publish_route(void* user_data, const ecp_mgmt_request* r) {
+  ecp_user_property up = {"origin", "fx_mgmt"};
+  ecp_publish_properties props;
+  ecp_status st;
+  (void)user_data;
+  memset(&props, 0, sizeof props);
+  props.size = sizeof props;
+  props.content_type = "text/plain";
+  props.response_topic = "fx/replies";
+  props.correlation_data = "c-1";
+  props.correlation_data_len = 3;
+  props.message_expiry_interval = 60;
+  props.user_properties = &up;
+  props.user_property_count = 1;
+  st = host->api_publish_v5(self, "fx/published", r->body, r->body_len, 1, 0, &props);
+  reply_text(r->id, st == ECP_OK ? 200 : 400, NULL, st == ECP_OK ? "{}" : "{\"error\":1}");
+  return ECP_OK;
+}
+#endif
+
+#if defined(FIXTURE_AUTHZ)
+static ecp_hook_result on_counted_authorize(void* user_data, const ecp_event* event,
+                                            ecp_hook_reply* reply) {
+  char line[512];
+  (void)user_data;
+  snprintf(line, sizeof line, "authorize client=%s action=%d topic=%s end",
+           event->client->client_id, (int)event->action, event->topic);
+  host->api_log(self, ECP_LOG_INFO, line);
+  if (strcmp(event->topic, "clear/all") == 0) host->api_authz_cache_clear(self, NULL);
+  if (strcmp(event->topic, "clear/me") == 0)
+    host->api_authz_cache_clear(self, event->client->client_id);
+  if (strncmp(event->topic, "deny/", 5) == 0) {
+    reply->code = ECP_RC_NOT_AUTHORIZED;
+    return ECP_HOOK_STOP;
+  }
+  return ECP_HOOK_CONTINUE;
+}
+#endif
+
 static ecp_status on_init(const ecp_host_api* api, ecp_plugin* plugin, void** state) {
   host = api;
   self = plugin;
@@ -509,6 +704,28 @@ static ecp_status on_init(const ecp_host_api* api, ecp_plugin* plugin, void** st
         api->api_register_provider(plugin, ECP_PROVIDER_RETAINED_STORE, &store, NULL);
     if (st != ECP_OK) return st;
   }
+#endif
+#if defined(FIXTURE_AUTHZ)
+  api->api_register_hook(plugin, ECP_HOOK_CLIENT_AUTHORIZE, ECP_PRIORITY_AUTHZ,
+                         on_counted_authorize, NULL);
+#endif
+#if defined(FIXTURE_MGMT)
+  if (api->api_register_ctl(plugin, "fxecho", "fxecho WORD... | later | fail", on_fxecho, NULL) !=
+          ECP_OK ||
+      api->api_register_route(plugin, "GET", "/api/v5/fx/echo/:word", on_echo_route, NULL) !=
+          ECP_OK ||
+      api->api_register_route(plugin, "POST", "/api/v5/fx/body", on_body_route, NULL) != ECP_OK ||
+      api->api_register_route(plugin, "GET", "/api/v5/fx/metrics", on_metrics_route, NULL) !=
+          ECP_OK ||
+      api->api_register_route(plugin, "POST", "/api/v5/fx/publish", on_publish_route, NULL) !=
+          ECP_OK)
+    return ECP_ERR_BUSY;
+#endif
+#if defined(FIXTURE_ENHANCED)
+  api->api_register_hook(plugin, ECP_HOOK_CLIENT_AUTHENTICATE, ECP_PRIORITY_AUTHN,
+                         on_enhanced_authenticate, NULL);
+  api->api_register_hook(plugin, ECP_HOOK_CLIENT_AUTH_EXCHANGE, ECP_PRIORITY_AUTHN,
+                         on_auth_exchange, NULL);
 #endif
 #if defined(FIXTURE_DROPS)
   api->api_register_hook(plugin, ECP_HOOK_MESSAGE_DROPPED, ECP_PRIORITY_DEFAULT, on_drop_event,

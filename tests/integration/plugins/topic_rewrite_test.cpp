@@ -87,7 +87,8 @@ rules = [
   // Lines 1-7 are write_config's; the table starts on line 8, so "bogus" is on line 10.
   const std::string err_path = dir + "/stderr.txt";
   child_process p(BROKER_BINARY, {"start", "--config", config}, err_path,
-                  {"EMQX_CPP_LISTENERS__TCP__DEFAULT__BIND=127.0.0.1:0"});
+                  {"EMQX_CPP_LISTENERS__TCP__DEFAULT__BIND=127.0.0.1:0",
+                   "EMQX_CPP_DASHBOARD__LISTENERS__HTTP__BIND=127.0.0.1:0"});
   while (p.read_line(5s)) {
   }
   const auto status = p.wait_exit(10s);

@@ -11,6 +11,7 @@ broker_under_test::broker_under_test(const std::string& name, std::vector<std::s
                                      const std::string& config_file)
     : log_path_(std::string(TEST_OUTPUT_DIR) + "/" + name + ".log") {
   env.insert(env.begin(), "EMQX_CPP_LISTENERS__TCP__DEFAULT__BIND=127.0.0.1:0");
+  env.insert(env.begin(), "EMQX_CPP_DASHBOARD__LISTENERS__HTTP__BIND=127.0.0.1:0");
   // Debug lines help when a test fails; a test that floods the broker sets its own level.
   const bool level_set = std::any_of(env.begin(), env.end(), [](const std::string& e) {
     return e.rfind("EMQX_CPP_LOG__LEVEL=", 0) == 0;
@@ -33,8 +34,12 @@ broker_under_test::broker_under_test(const std::string& name, std::vector<std::s
   if (port_ == 0) throw std::runtime_error("broker did not start; log: " + read_file(log_path_));
 }
 
-int broker_under_test::port_of(const std::string& listener) const {
-  const std::string prefix = "listener tcp:" + listener + " on ";
+int broker_under_test::http_port() const {
+  return port_of("dashboard", "http");
+}
+
+int broker_under_test::port_of(const std::string& listener, const std::string& type) const {
+  const std::string prefix = "listener " + type + ":" + listener + " on ";
   for (const auto& line : banner_) {
     if (line.rfind(prefix, 0) == 0) return std::stoi(line.substr(line.rfind(':') + 1));
   }

@@ -21,8 +21,10 @@ class broker_under_test {
                              const std::string& config_file = {});
 
   int port() const { return port_; }
-  // The port of another listener (tcp:<name>), 0 if it is not there.
-  int port_of(const std::string& listener) const;
+  // The port of another listener (<type>:<name>), 0 if it is not there.
+  int port_of(const std::string& listener, const std::string& type = "tcp") const;
+  // The HTTP listener's port (dashboard.listeners.http), 0 if it is off.
+  int http_port() const;
   const std::string& log_path() const { return log_path_; }
   std::string log() const { return read_file(log_path_); }
   // SIGTERM and wait; returns the wait status.
