@@ -155,12 +155,20 @@ int start(const std::vector<std::string>& args) {
   broker_spec.start = [&](const std::any&) -> std::shared_ptr<runtime::process> {
     auto b = std::make_shared<app::broker_process>(node);
     if (auto r = b->start(); !r) throw std::runtime_error(r.err().message);
+    return b;
+  };
+  runtime::child_spec listeners_spec;
+  listeners_spec.id = "listeners";
+  listeners_spec.shutdown = runtime::shutdown_policy::infinity();
+  listeners_spec.start = [&](const std::any&) -> std::shared_ptr<runtime::process> {
+    auto l = std::make_shared<app::listeners_process>(node);
+    if (auto r = l->start(); !r) throw std::runtime_error(r.err().message);
     for (std::size_t i = 0; i < node.listener_count(); ++i) {
-      const auto& l = node.listener(i);
-      std::cout << "listener tcp:" << l.cfg.name << " on " << l.cfg.host << ":" << l.port
+      const auto& li = node.listener(i);
+      std::cout << "listener tcp:" << li.cfg.name << " on " << li.cfg.host << ":" << li.port
                 << std::endl;
     }
-    return b;
+    return l;
   };
   runtime::child_spec ctl_spec;
   ctl_spec.id = "ctl";
@@ -188,12 +196,14 @@ int start(const std::vector<std::string>& args) {
     };
     children.push_back(http_spec);
   }
+  children.push_back(listeners_spec);
   runtime::supervisor_flags flags;
   flags.intensity = 3;
   flags.period = runtime::seconds(60);
-  // Started in this order, stopped in reverse: the HTTP listener and the control socket
-  // go first, then the plugins (while the workers still run, so unloading can wait for
-  // them), the broker last.
+  // Started in this order, stopped in reverse: the MQTT listeners go first (clients are
+  // disconnected and sessions saved while the plugins are still there), then the HTTP
+  // listener and the control socket, then the plugins (while the workers still run, so
+  // unloading can wait for them), the workers last.
   auto root = runtime::supervisor::create("root", control, flags, children, &metrics);
   int exit_code = 0;
   root->set_exit_callback([&](const runtime::exit_reason& why) {

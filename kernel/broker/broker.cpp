@@ -39,26 +39,7 @@ std::uint16_t broker::owner_of(std::string_view client_id) const {
 }
 
 result<void> broker::start() {
-  auto log = runtime::logger_for("broker");
   started_at_ms_ = wall_clock_ms();
-  // Sockets are opened before the loops run: the first worker binds (port 0 picks a
-  // free port) and the others join the same port with SO_REUSEPORT.
-  for (std::size_t li = 0; li < listeners_.size(); ++li) {
-    auto& l = *listeners_[li];
-    std::uint16_t port = l.cfg.port;
-    for (auto& w : workers_) {
-      auto bound = w->open_listener(li, port);
-      if (!bound) {
-        for (auto& each : workers_)
-          each->close_listeners();
-        return make_error(fmt::format("listener tcp:{}: {}", l.cfg.name, bound.err().message));
-      }
-      port = bound.value();
-    }
-    l.port = port;
-    log->info("listener_started name=tcp:{} bind={}:{} workers={}", l.cfg.name, l.cfg.host, port,
-              workers_.size());
-  }
   for (auto& w : workers_) {
     worker* raw = w.get();
     threads_.emplace_back([raw] {
@@ -72,6 +53,73 @@ result<void> broker::start() {
     workers_.front()->loop().post([this] { sweep_retained(); });
   running_ = true;
   return {};
+}
+
+// Runs `f(w)` on every worker's thread and waits for all of them.
+void broker::on_every_worker(const std::function<void(worker&)>& f) {
+  std::vector<std::future<void>> done;
+  for (auto& w : workers_) {
+    auto p = std::make_shared<std::promise<void>>();
+    done.push_back(p->get_future());
+    worker* raw = w.get();
+    raw->loop().post([raw, p, &f] {
+      raw->contained(nullptr, "control", [&](channel*) { f(*raw); });
+      p->set_value();
+    });
+  }
+  for (auto& fut : done)
+    fut.wait();
+}
+
+result<void> broker::open_listeners() {
+  auto log = runtime::logger_for("broker");
+  // Each worker opens every listener on its own loop: the first binds (port 0 picks a
+  // free port) and the others join the same port with SO_REUSEPORT.
+  for (std::size_t li = 0; li < listeners_.size(); ++li) {
+    auto& l = *listeners_[li];
+    std::uint16_t port = l.cfg.port;
+    for (auto& w : workers_) {
+      auto bound = std::make_shared<result<std::uint16_t>>(make_error("not opened"));
+      auto p = std::make_shared<std::promise<void>>();
+      auto f = p->get_future();
+      worker* raw = w.get();
+      raw->loop().post([raw, li, port, bound, p] {
+        *bound = raw->open_listener(li, port);
+        p->set_value();
+      });
+      f.wait();
+      if (!*bound) {
+        on_every_worker([](worker& each) { each.close_listeners(); });
+        return make_error(fmt::format("listener tcp:{}: {}", l.cfg.name, bound->err().message));
+      }
+      port = bound->value();
+    }
+    l.port = port;
+    log->info("listener_started name=tcp:{} bind={}:{} workers={}", l.cfg.name, l.cfg.host, port,
+              workers_.size());
+  }
+  return {};
+}
+
+void broker::close_and_save() {
+  if (!running_) return;
+  stopping_.store(true, std::memory_order_release);
+  // No new clients; every client gets its DISCONNECT (0x8B for MQTT 5); every session
+  // that outlives its connection goes to the session store while the store is still
+  // there (the plugins stop after this).
+  auto outstanding = std::make_shared<std::atomic<int>>(0);
+  on_every_worker([outstanding](worker& w) {
+    w.disconnect_all();
+    w.save_all(outstanding);
+  });
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(cfg_.plugins.hook_timeout_ms);
+  while (outstanding->load() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (outstanding->load() > 0)
+    runtime::logger_for("broker")->warn("session_save_incomplete sessions={}", outstanding->load());
+  if (auto* store = session_store())
+    store->drain(std::chrono::milliseconds(cfg_.plugins.hook_timeout_ms));
 }
 
 void broker::stop() {
@@ -290,59 +338,6 @@ ecp_status broker::subscribe(const std::string& client_id, const std::string& fi
     w.request_flush();
   });
   return ECP_OK;
-}
-
-ecp_status broker::register_provider(const void* owner, ecp_provider_kind kind, const void* vtable,
-                                     void* provider_state) {
-  std::lock_guard lock(providers_mutex_);
-  for (const auto& p : providers_)
-    if (p.kind == kind) return ECP_ERR_BUSY;  // one provider of a kind at a time
-  switch (kind) {
-    case ECP_PROVIDER_RETAINED_STORE: {
-      const auto* v = static_cast<const ecp_retained_store_provider*>(vtable);
-      if (v->size < sizeof(ecp_retained_store_provider) || v->on_store == nullptr ||
-          v->on_delete == nullptr || v->on_match == nullptr || v->on_count == nullptr)
-        return ECP_ERR_INVALID_ARGUMENT;
-      auto store = std::make_unique<plugin_retained_store>(v, provider_state);
-      retained_.store(store.get(), std::memory_order_release);
-      providers_.push_back(provider{owner, kind, std::move(store), nullptr});
-      return ECP_OK;
-    }
-    case ECP_PROVIDER_SESSION_STORE: {
-      const auto* v = static_cast<const ecp_session_store_provider*>(vtable);
-      if (v->size < sizeof(ecp_session_store_provider) || v->on_save == nullptr ||
-          v->on_load == nullptr || v->on_delete == nullptr)
-        return ECP_ERR_INVALID_ARGUMENT;
-      auto store = std::make_unique<plugin_session_store>(v, provider_state);
-      sessions_.store(store.get(), std::memory_order_release);
-      providers_.push_back(provider{owner, kind, nullptr, std::move(store)});
-      return ECP_OK;
-    }
-    case ECP_PROVIDER_CLUSTER_TRANSPORT:
-      // The node runs alone until clustering gives this provider a user in the kernel.
-      return ECP_ERR_UNSUPPORTED;
-  }
-  return ECP_ERR_INVALID_ARGUMENT;
-}
-
-void broker::unregister_providers(const void* owner) {
-  std::vector<provider> gone;
-  {
-    std::lock_guard lock(providers_mutex_);
-    for (auto it = providers_.begin(); it != providers_.end();) {
-      if (it->owner != owner) {
-        ++it;
-        continue;
-      }
-      if (it->kind == ECP_PROVIDER_RETAINED_STORE)
-        retained_.store(&retainer_, std::memory_order_release);
-      if (it->kind == ECP_PROVIDER_SESSION_STORE)
-        sessions_.store(nullptr, std::memory_order_release);
-      gone.push_back(std::move(*it));
-      it = providers_.erase(it);
-    }
-  }
-  if (!gone.empty()) quiesce();  // no worker may still be inside the old store
 }
 
 void broker::quiesce() {

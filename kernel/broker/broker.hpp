@@ -21,8 +21,8 @@
 #include "broker/broker_metrics.hpp"
 #include "broker/client_info.hpp"
 #include "broker/exclusive_registry.hpp"
+#include "broker/providers.hpp"
 #include "broker/retainer.hpp"
-#include "broker/session_store.hpp"
 #include "config/broker_config.hpp"
 #include "plugin/async_calls.hpp"
 #include "plugin/hook_registry.hpp"
@@ -48,8 +48,14 @@ class broker final : public plugin::host_services {
   broker(const broker&) = delete;
   broker& operator=(const broker&) = delete;
 
-  // Opens every listener on every worker and starts the worker threads.
+  // Starts the worker threads (no listener yet: plugins load first).
   result<void> start();
+  // Opens every listener on every worker.
+  result<void> open_listeners();
+  // Closes the listeners, disconnects every client (DISCONNECT 0x8B for MQTT 5) and
+  // saves every persistent session to the session store, if one is there; waits
+  // (bounded by plugins.hook_timeout) until they are written.
+  void close_and_save();
   // Orderly stop: stop accepting, send v5 clients DISCONNECT 0x8B, flush, close, join.
   void stop();
 
@@ -62,9 +68,7 @@ class broker final : public plugin::host_services {
   // The retained store in use: the in-memory one, or a plugin's while it provides one.
   retained_store& retained() { return *retained_.load(std::memory_order_acquire); }
   // The provided session store, or nullptr (sessions then live in memory only).
-  class session_store* session_store() {
-    return sessions_.load(std::memory_order_acquire);
-  }
+  session_store_provider* session_store() { return sessions_.load(std::memory_order_acquire); }
   plugin::hook_registry& hook_registry() { return hooks_; }
   exclusive_registry& exclusive() { return exclusive_; }
   // authorization.cache: connections drop decisions cached before the current epoch.
@@ -81,9 +85,11 @@ class broker final : public plugin::host_services {
   std::optional<plugin::client_snapshot> client_info(const std::string& client_id) override;
   // Empties the authorization cache of one client, or of every client (empty id).
   ecp_status clear_authz_cache(const std::string& client_id) override;
-  ecp_status register_provider(const void* owner, ecp_provider_kind kind, const void* vtable,
-                               void* provider_state) override;
-  void unregister_providers(const void* owner) override;
+  ecp_status register_provider(const plugin::hook_owner* owner, ecp_provider_kind kind,
+                               const void* vtable, void* provider_state) override;
+  void unregister_providers(const plugin::hook_owner* owner) override;
+  ecp_status provider_complete(const plugin::hook_owner* owner, std::uint64_t token,
+                               ecp_status status, std::string_view data) override;
   void quiesce() override;
   runtime::metrics_registry& metrics() override { return metrics_; }
   void visit_metrics(const std::function<void(const ecp_metric&)>& each) override;
@@ -101,12 +107,16 @@ class broker final : public plugin::host_services {
  private:
   // retainer.msg_clear_interval: removes expired retained messages, then re-arms.
   void sweep_retained();
+  void on_every_worker(const std::function<void(worker&)>& f);
+  // A session store just registered: its sessions come back to their workers.
+  void restore_stored_sessions(session_store_provider& store);
 
   config::broker_config cfg_;
   runtime::metrics_registry& metrics_;
   retainer retainer_;
   std::atomic<retained_store*> retained_{&retainer_};
-  std::atomic<class session_store*> sessions_{nullptr};
+  std::atomic<session_store_provider*> sessions_{nullptr};
+  provider_calls calls_for_providers_;
   plugin::hook_registry hooks_;
   plugin::async_calls calls_;
   exclusive_registry exclusive_;
@@ -114,10 +124,10 @@ class broker final : public plugin::host_services {
   std::mutex stats_mutex_;
   broker_stats highs_;  // high-water marks of the gauges, under stats_mutex_
   struct provider {
-    const void* owner;
-    ecp_provider_kind kind;
-    std::unique_ptr<retained_store> retained;
-    std::unique_ptr<class session_store> sessions;
+    const plugin::hook_owner* owner = nullptr;
+    ecp_provider_kind kind = ECP_PROVIDER_RETAINED_STORE;
+    std::unique_ptr<retained_store_provider> retained;
+    std::unique_ptr<session_store_provider> sessions;
   };
   std::mutex providers_mutex_;
   std::vector<provider> providers_;

@@ -29,7 +29,7 @@ channel::channel(worker& w, int fd, std::string peer, std::size_t listener,
 
 channel::~channel() {
   if (shown_) worker_.hide_client(*this);
-  abandon_access();
+  abandon_pending();
   worker_.loop().cancel(session_timer_);
   // A DISCONNECT or CONNACK may still be on its way out; let it drain on its own.
   if (conn_ && !conn_->closed()) worker_.linger(std::move(conn_));
@@ -75,7 +75,7 @@ void channel::process_input() {
   const auto& m = worker_.cfg().mqtt;
   const mqtt::decode_options opts{m.strict_mode};
   while (state_ != state::closed && conn_ && !conn_->closed()) {
-    if (access_ || yielded_) return;  // the previous packet is still being handled
+    if (pending_ || yielded_) return;  // the previous packet is still being handled
     auto in = conn_->input();
     mqtt::fixed_header h;
     switch (mqtt::read_frame(in, m.max_packet_size, h)) {
@@ -125,7 +125,7 @@ void channel::process_input() {
 }
 
 void channel::resume_input() {
-  if (access_ || yielded_ || state_ == state::closed || !conn_) return;
+  if (pending_ || yielded_ || state_ == state::closed || !conn_) return;
   conn_->resume_reading();
   process_input();  // what the client sent meanwhile
 }
@@ -246,7 +246,7 @@ void channel::close(close_kind kind, std::optional<reason_code> code, const std:
   const bool was_connected = state_ == state::connected;
   state_ = state::closed;
   deadline_.disarm();
-  abandon_access();
+  abandon_pending();
   worker_.loop().cancel(session_timer_);
   session_timer_ = 0;
   pending_connect_.reset();

@@ -19,6 +19,7 @@
 #include "broker/client_info.hpp"
 #include "broker/plugin_bridge.hpp"
 #include "broker/session.hpp"
+#include "broker/session_codec.hpp"
 #include "mqtt/codec.hpp"
 #include "net/tcp_connection.hpp"
 #include "plugin/hook_runner.hpp"
@@ -79,6 +80,9 @@ class channel final : public net::tcp_connection::handler, public outbound {
   // the wait it answers; a stale answer is ignored): go on from where the chain stopped.
   // `answer` is ECP_HOOK_STOP with the decision, or ECP_HOOK_CONTINUE.
   void resume_access(std::uint64_t token, plugin::chain_result answer);
+  // A provider call answered (on this worker): `handle` uses the answer, then input
+  // resumes. Ignored when the wait is over (timed out, or the channel closed).
+  void provider_answered(std::uint64_t wait, const std::function<void()>& handle);
   const client_info& client() const { return client_; }
   // Forgets every cached authorization decision of this connection.
   void clear_authz_cache() {
@@ -101,6 +105,7 @@ class channel final : public net::tcp_connection::handler, public outbound {
   void connect_on_owner(mqtt::connect_packet c, bool assigned_id);
   void authenticated(const plugin::chain_result& r);
   void open_session();
+  void finish_open_session(std::optional<stored_session> stored);
   void refuse_connect(mqtt::reason_code code, const std::string& why);
   void handle_publish(mqtt::publish_packet& p);
   void publish_authorized(bool allowed, mqtt::publish_packet& p);
@@ -142,10 +147,14 @@ class channel final : public net::tcp_connection::handler, public outbound {
   using access_resume = std::function<void(const plugin::chain_result&)>;
   std::optional<plugin::chain_result> begin_access(std::unique_ptr<event_frame> frame,
                                                    access_resume resume);
-  struct pending_access;
-  std::optional<plugin::chain_result> advance_access(pending_access& op);
+  struct pending_op;
+  std::optional<plugin::chain_result> advance_access(pending_op& op);
+  // A provider call this channel waits for (channel_pending.cpp). Returns the wait's id;
+  // the worker hands the answer over with provider_answered(id, what to do with it).
+  // After plugins.hook_timeout `fallback` runs instead.
+  std::uint64_t begin_provider_wait(std::string what, std::function<void()> fallback);
   void on_access_timeout(std::uint64_t token);
-  void abandon_access();
+  void abandon_pending();
   std::unique_ptr<event_frame> new_frame(ecp_hook_point hook) const;
   // authorization.cache: the decision for `key` if cached (counts a hit or a miss), and
   // keeping a new one.
@@ -212,17 +221,21 @@ class channel final : public net::tcp_connection::handler, public outbound {
   bool clean_start_ = true;
   bool shown_ = false;  // published in the worker's client table
 
-  // An access hook waiting for an asynchronous answer.
-  struct pending_access {
+  // The one operation the channel waits on (channel_pending.cpp).
+  struct pending_op {
+    enum class kind : std::uint8_t { access, provider } what = kind::access;
+    std::uint64_t token = 0;  // the access token, or the provider wait's id
+    runtime::timer_id timer = 0;
+    std::string waiting_on;  // the plugin or store, for the timeout's log line
+    // An access chain: where it stopped, and what to do with its answer.
     std::unique_ptr<event_frame> frame;
     std::shared_ptr<const plugin::hook_chain> chain;
     std::size_t next = 0;
-    std::uint64_t token = 0;
-    runtime::timer_id timer = 0;
-    std::string waiting_on;  // the plugin, for the timeout's log line
     access_resume resume;
+    // A provider call: what to do when it does not answer in time.
+    std::function<void()> fallback;
   };
-  std::unique_ptr<pending_access> access_;
+  std::unique_ptr<pending_op> pending_;
   bool yielded_ = false;  // a long SUBSCRIBE gave the worker back; input waits for it
   // Packets whose handling is suspended on an access hook.
   std::unique_ptr<mqtt::connect_packet> pending_connect_;

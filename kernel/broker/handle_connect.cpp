@@ -170,6 +170,45 @@ void channel::authenticated(const plugin::chain_result& r) {
 }
 
 void channel::open_session() {
+  const auto& c = *pending_connect_;
+  auto* slot = worker_.find_session(c.client_id);
+  if (c.clean_start) {
+    if (slot == nullptr) worker_.forget_stored(c.client_id);  // a session only in the store
+    finish_open_session(std::nullopt);
+    return;
+  }
+  // Resuming: part or all of the session may still be only in the store.
+  auto* store = worker_.owner().session_store();
+  const bool in_store = slot != nullptr ? slot->stored_state : worker_.store_may_hold(c.client_id);
+  if (store == nullptr || !in_store) {
+    finish_open_session(std::nullopt);
+    return;
+  }
+  // Documented fallback: a store that does not answer within plugins.hook_timeout leaves
+  // the client with what this node has (a new session if nothing), and a warning.
+  const auto wait = begin_provider_wait("session store: load " + c.client_id,
+                                        [this] { finish_open_session(std::nullopt); });
+  store->load(c.client_id, [w = &worker_, id = id_, wait](std::optional<std::string> blob) {
+    w->loop().post([w, id, wait, blob = std::move(blob)] {
+      w->contained(w->channel_by_id(id), "answer", [&](channel* ch) {
+        if (ch == nullptr) return;
+        ch->provider_answered(wait, [&] {
+          std::optional<stored_session> st;
+          std::string why;
+          if (blob) st = decode_session(*blob, &why);
+          if (blob && !st)
+            w->log().warn("stored_session_unreadable client={} reason=\"{}\"",
+                          ch->client().client_id, why);
+          ch->finish_open_session(std::move(st));
+        });
+      });
+      w->request_flush();
+    });
+  });
+}
+
+void channel::finish_open_session(std::optional<stored_session> stored) {
+  if (state_ == state::closed || !pending_connect_) return;
   const auto& m = worker_.cfg().mqtt;
   const bool v5 = version_ == protocol_version::v5;
   mqtt::connect_packet c = std::move(*pending_connect_);
@@ -203,33 +242,41 @@ void channel::open_session() {
       (limits.max_awaiting_rel == 0 || limits.max_awaiting_rel > limits.max_inflight))
     limits.max_awaiting_rel = limits.max_inflight;
   limits.upgrade_qos = m.upgrade_qos;
-  std::optional<stored_session> stored;
-  if (slot == nullptr && !c.clean_start) {
-    // Not in this node's memory: a session store may still have it.
-    if (auto* store = worker_.owner().session_store()) stored = store->load(c.client_id);
-  } else if (slot == nullptr && c.clean_start) {
-    if (auto* store = worker_.owner().session_store()) store->erase(c.client_id);
-  }
   if (slot != nullptr) {
     present = true;
     worker_.cancel_will(*slot);
     worker_.loop().cancel(slot->expiry_timer);
     slot->expiry_timer = 0;
     slot->s->limits() = limits;
+    if (slot->stored_state) {
+      if (stored) {
+        worker_.merge_stored(*slot, *stored);
+        worker_.log().info("session_state_loaded client={} from=session_store", c.client_id);
+      } else {
+        worker_.log().warn(
+            "session_state_not_loaded client={} reason=\"no answer from the "
+            "session store\"",
+            c.client_id);
+      }
+      slot->stored_state = false;
+    }
   } else {
     slot = &worker_.create_session(c.client_id, limits);
+    if (stored) {
+      // Only the store had it (saved by this node before it lost the session).
+      present = true;
+      session_ = slot->s.get();
+      for (const auto& [raw, sub] : stored->subscriptions) {
+        bool existed = false;
+        add_subscription(raw, sub.opts, sub.subscription_id, &existed, false);
+      }
+      worker_.merge_stored(*slot, *stored);
+      worker_.log().info("session_restored client={} subscriptions={}", c.client_id,
+                         stored->subscriptions.size());
+    }
   }
   slot->ch = this;
   session_ = slot->s.get();
-  if (stored) {
-    present = true;
-    for (const auto& [raw, sub] : stored->subscriptions) {
-      bool existed = false;
-      add_subscription(raw, sub.opts, sub.subscription_id, &existed, false);
-    }
-    worker_.log().info("session_restored client={} subscriptions={}", c.client_id,
-                       stored->subscriptions.size());
-  }
   session_->username = c.username.value_or("");
   connect_session_expiry_ =
       v5 ? c.props.session_expiry_interval.value_or(0)

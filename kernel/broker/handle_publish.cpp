@@ -109,7 +109,7 @@ void channel::publish_authorized(bool allowed, mqtt::publish_packet& p) {
   msg->qos = p.qos;
   msg->retain = p.retain;
   msg->publisher = client_.client_id;
-  msg->timestamp_ms = wall_clock_ms();
+  worker_.stamp(*msg);
   if (!allowed) {
     worker_.log().info("publish_denied client={} topic={}", client_.client_id, msg->topic);
     worker_.message_dropped(*msg, "not_authorized", reason_code::not_authorized);

@@ -6,16 +6,23 @@
 // identifiers, topic alias) live beside it in the session, never in it.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "mqtt/properties.hpp"
 
 namespace emqx_cpp::broker {
 
 using steady_clock = std::chrono::steady_clock;
+
+// A message's id, unique across a cluster and over time, in EMQX's GUID shape: a
+// timestamp in microseconds, the node, and a sequence number; 16 bytes, big-endian, so
+// ids from one worker sort by time. See message_ids.
+using message_id = std::array<std::uint8_t, 16>;
 
 struct message {
   std::string topic;
@@ -28,6 +35,10 @@ struct message {
   std::shared_ptr<const mqtt::properties> props;
   std::string publisher;           // client id; "" for the broker itself
   std::uint64_t timestamp_ms = 0;  // wall clock at publish
+  message_id id{};                 // set when it enters the broker (worker::stamp)
+  // The node it was published on, when another (interned by the broker, never freed);
+  // null for this node.
+  const std::string* origin = nullptr;
   // When the Message Expiry Interval runs out; time_point{} means never.
   steady_clock::time_point expires_at{};
   bool sys = false;  // published by the broker ($SYS, will on behalf of a client is not sys)
@@ -42,5 +53,25 @@ struct message {
 using message_ptr = std::shared_ptr<const message>;
 
 std::uint64_t wall_clock_ms();
+std::uint64_t wall_clock_us();
+
+// Makes message ids for one worker of one node: [0, 8) microseconds since the epoch,
+// [8, 12) a hash of the node name, [12, 14) the worker, [14, 16) a sequence number.
+class message_ids {
+ public:
+  message_ids(std::uint32_t node_hash, std::uint16_t worker)
+      : node_hash_(node_hash), worker_(worker) {}
+  message_id next(std::uint64_t now_us);
+
+ private:
+  std::uint32_t node_hash_;
+  std::uint16_t worker_;
+  std::uint16_t sequence_ = 0;
+};
+
+// The 32-bit FNV-1a hash of a node name, as message ids carry it.
+std::uint32_t node_hash(std::string_view node_name);
+// "0123abcd..." for logs.
+std::string to_hex(const message_id& id);
 
 }  // namespace emqx_cpp::broker

@@ -104,42 +104,6 @@ ecp_status event_set_topic(const ecp_event* event, const char* topic) {
   return ECP_OK;
 }
 
-std::uint64_t to_wall_ms(steady_clock::time_point t) {
-  if (t == steady_clock::time_point{}) return 0;
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(t - steady_clock::now());
-  return wall_clock_ms() + static_cast<std::uint64_t>(std::max<std::int64_t>(1, left.count()));
-}
-
-struct match_ctx {
-  std::vector<message_ptr>* out;
-};
-
-int collect_match(void* ctx, const ecp_retained_message* r) {
-  auto* c = static_cast<match_ctx*>(ctx);
-  auto m = std::make_shared<message>();
-  m->topic.assign(r->topic, r->topic_len);
-  m->payload.assign(static_cast<const char*>(r->payload), r->payload_len);
-  m->qos = r->qos;
-  m->retain = true;
-  if (r->expires_at_ms != 0) {
-    const auto now = wall_clock_ms();
-    const auto left = r->expires_at_ms > now ? r->expires_at_ms - now : 0;
-    m->expires_at = steady_clock::now() + std::chrono::milliseconds(left);
-  }
-  if (r->properties != nullptr && r->properties_len != 0) {
-    // Stored as a property block body; decode it with a length prefix in front.
-    mqtt::bytes block;
-    mqtt::put_varint(block, static_cast<std::uint32_t>(r->properties_len));
-    block.append(static_cast<const char*>(r->properties), r->properties_len);
-    mqtt::wire_reader reader(
-        std::span(reinterpret_cast<const std::uint8_t*>(block.data()), block.size()));
-    auto props = std::make_shared<mqtt::properties>();
-    if (mqtt::decode_properties(reader, mqtt::property_context::publish, false, *props))
-      m->props = std::move(props);
-  }
-  c->out->push_back(std::move(m));
-  return 0;
-}
 }  // namespace
 
 std::optional<mqtt::properties> to_properties(const ecp_publish_properties& in,
@@ -185,39 +149,6 @@ void install_plugin_message_api(ecp_host_api& api) {
   api.api_message_set_retain = message_set_retain;
   api.api_message_add_user_property = message_add_user_property;
   api.api_event_set_topic = event_set_topic;
-}
-
-retained_store::store_result plugin_retained_store::store(const message_ptr& m) {
-  if (m->payload.empty()) {
-    vtable_->on_delete(state_, m->topic.data(), m->topic.size());
-    return store_result::cleared;
-  }
-  mqtt::bytes props;
-  if (m->props) mqtt::encode_property_body(*m->props, props);
-  ecp_retained_message r{};
-  r.size = sizeof(r);
-  r.topic = m->topic.data();
-  r.topic_len = m->topic.size();
-  r.payload = m->payload.data();
-  r.payload_len = m->payload.size();
-  r.qos = m->qos;
-  r.expires_at_ms = to_wall_ms(m->expires_at);
-  r.properties = props.empty() ? nullptr : props.data();
-  r.properties_len = props.size();
-  return vtable_->on_store(state_, &r) == ECP_OK ? store_result::stored
-                                                 : store_result::refused_full;
-}
-
-std::vector<message_ptr> plugin_retained_store::match(std::string_view filter,
-                                                      steady_clock::time_point /*now*/) const {
-  std::vector<message_ptr> out;
-  match_ctx ctx{&out};
-  vtable_->on_match(state_, filter.data(), filter.size(), wall_clock_ms(), collect_match, &ctx);
-  return out;
-}
-
-std::size_t plugin_retained_store::size() const {
-  return static_cast<std::size_t>(vtable_->on_count(state_));
 }
 
 }  // namespace emqx_cpp::broker

@@ -2,7 +2,7 @@
 //
 // Where broker objects meet the plugin ABI: the ecp_message a message.* hook sees, the
 // event frame behind every ecp_event (so a hook can rewrite a topic filter), the
-// client description hooks get, and the retained store a plugin can provide.
+// client description hooks get, and the MQTT 5 properties plugins publish with.
 #pragma once
 
 #include <memory>
@@ -12,7 +12,6 @@
 
 #include "broker/client_info.hpp"
 #include "broker/message.hpp"
-#include "broker/retainer.hpp"
 #include "emqx_cpp/plugin.h"
 
 // The ABI's opaque message: a broker message, writable only in message.publish.
@@ -48,21 +47,5 @@ std::optional<mqtt::properties> to_properties(const ecp_publish_properties& in,
 
 // Fills the message and event members of the host API table.
 void install_plugin_message_api(ecp_host_api& api);
-
-// A retained store served by a plugin's ECP_PROVIDER_RETAINED_STORE vtable.
-class plugin_retained_store final : public retained_store {
- public:
-  plugin_retained_store(const ecp_retained_store_provider* vtable, void* state)
-      : vtable_(vtable), state_(state) {}
-
-  store_result store(const message_ptr& m) override;
-  std::vector<message_ptr> match(std::string_view filter,
-                                 steady_clock::time_point now) const override;
-  std::size_t size() const override;
-
- private:
-  const ecp_retained_store_provider* vtable_;
-  void* state_;
-};
 
 }  // namespace emqx_cpp::broker

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -25,12 +26,27 @@ class retained_store {
  public:
   enum class store_result { stored, cleared, refused_too_large, refused_full, disabled };
 
+  // The matches of each filter, in the order of the filters.
+  using match_done = std::function<void(std::vector<std::vector<message_ptr>>)>;
+
   virtual ~retained_store() = default;
   // Stores `m` as the retained message of its topic; an empty payload clears it.
   virtual store_result store(const message_ptr& m) = 0;
+  // A store served by a plugin answers later, on another thread: it must not be asked
+  // with match() on an I/O worker but with match_async().
+  virtual bool asynchronous() const { return false; }
   // Retained messages matching `filter` that have not expired.
   virtual std::vector<message_ptr> match(std::string_view filter,
                                          steady_clock::time_point now) const = 0;
+  // The same for several filters; `done` runs on the store's thread (at once for an
+  // in-memory store).
+  virtual void match_async(std::vector<std::string> filters, match_done done) {
+    std::vector<std::vector<message_ptr>> out;
+    const auto now = steady_clock::now();
+    for (const auto& f : filters)
+      out.push_back(match(f, now));
+    done(std::move(out));
+  }
   virtual std::size_t size() const = 0;
   // Removes expired messages (retainer.msg_clear_interval); returns how many. A store
   // that expires messages by itself keeps the default.

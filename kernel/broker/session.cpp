@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "broker/session.hpp"
 
+#include "broker/session_codec.hpp"
+
 #include <algorithm>
 
 namespace emqx_cpp::broker {
@@ -182,11 +184,11 @@ steady_clock::time_point session::next_retry(std::chrono::milliseconds interval)
 
 session::rel_status session::await_rel(std::uint16_t packet_id, steady_clock::time_point now) {
   if (!awaiting_rel_) awaiting_rel_ = std::make_unique<awaiting_rel_map>();
-  auto& waiting = *awaiting_rel_;
-  if (waiting.count(packet_id) != 0) return rel_status::duplicate;
-  if (limits_.max_awaiting_rel != 0 && waiting.size() >= limits_.max_awaiting_rel)
+  auto& ids = *awaiting_rel_;
+  if (ids.count(packet_id) != 0) return rel_status::duplicate;
+  if (limits_.max_awaiting_rel != 0 && ids.size() >= limits_.max_awaiting_rel)
     return rel_status::too_many;
-  waiting.emplace(packet_id, now);
+  ids.emplace(packet_id, now);
   return rel_status::accepted;
 }
 
@@ -207,6 +209,46 @@ steady_clock::time_point session::next_rel_expiry(std::chrono::milliseconds time
     if (next == steady_clock::time_point{} || since + timeout < next) next = since + timeout;
   }
   return next;
+}
+
+std::vector<std::uint16_t> session::awaiting_rel_ids() const {
+  std::vector<std::uint16_t> ids;
+  if (awaiting_rel_) {
+    ids.reserve(awaiting_rel_->size());
+    for (const auto& [id, since] : *awaiting_rel_)
+      ids.push_back(id);
+  }
+  return ids;
+}
+
+void session::restore_inflight(delivery d, std::uint16_t packet_id, waiting state) {
+  inflight_.push_back(inflight_entry{std::move(d), packet_id, state, steady_clock::now()});
+}
+
+void session::restore_queued(delivery d) {
+  mqueue_.push_back(std::move(d));
+}
+
+void session::restore_awaiting_rel(std::uint16_t packet_id, steady_clock::time_point since) {
+  if (!awaiting_rel_) awaiting_rel_ = std::make_unique<awaiting_rel_map>();
+  awaiting_rel_->emplace(packet_id, since);
+}
+
+void session::adopt_stored(std::vector<stored_inflight> inflight, std::vector<delivery> queue,
+                           delivery_stats& stats) {
+  for (auto& f : inflight)
+    restore_inflight(std::move(f.d), f.packet_id, f.state);
+  lazy_deque<delivery> newer;
+  while (!mqueue_.empty()) {
+    newer.push_back(std::move(mqueue_.front()));
+    mqueue_.pop_front();
+  }
+  for (auto& d : queue)
+    enqueue(std::move(d), stats);
+  while (!newer.empty()) {
+    enqueue(std::move(newer.front()), stats);
+    newer.pop_front();
+  }
 }
 
 std::vector<delivery> session::take_undelivered() {

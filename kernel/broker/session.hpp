@@ -57,6 +57,7 @@ class outbound {
 };
 
 class session;
+struct stored_inflight;  // session_codec.hpp
 
 // Why one subscriber's copy of a message was dropped, with EMQX's names for the
 // delivery.dropped hook and the delivery.dropped.<reason> counters:
@@ -152,6 +153,33 @@ class session {
   // shared-subscription messages to another member when this session ends.
   std::vector<delivery> take_undelivered();
 
+  // What an in-flight message waits for.
+  enum class waiting : std::uint8_t { puback, pubrec, pubcomp };
+  // The whole state, for the session codec: in flight and queued in order, inbound
+  // QoS 2 ids awaiting PUBREL.
+  template <class F>  // F(const delivery&, std::uint16_t packet_id, waiting)
+  void each_inflight(F&& f) {
+    for (auto& e : inflight_)
+      f(e.d, e.packet_id, e.state);
+  }
+  template <class F>  // F(const delivery&)
+  void each_queued(F&& f) {
+    for (auto& d : mqueue_)
+      f(d);
+  }
+  std::vector<std::uint16_t> awaiting_rel_ids() const;
+  std::uint16_t last_packet_id() const { return last_packet_id_; }
+  // Restoring a saved session (before any client uses it): what was in flight keeps its
+  // packet id and is sent again with DUP on resume; the queue follows in order.
+  void restore_inflight(delivery d, std::uint16_t packet_id, waiting state);
+  void restore_queued(delivery d);
+  void restore_awaiting_rel(std::uint16_t packet_id, steady_clock::time_point since);
+  void restore_last_packet_id(std::uint16_t id) { last_packet_id_ = id; }
+  // Takes back what a saved session had in flight and queued, ahead of what this session
+  // queued since it was restored; beyond max_mqueue_len the oldest queued give way.
+  void adopt_stored(std::vector<stored_inflight> inflight, std::vector<delivery> queue,
+                    delivery_stats& stats);
+
   std::size_t inflight_count() const { return inflight_.size(); }
   std::size_t queue_length() const { return mqueue_.size(); }
   std::size_t awaiting_rel_count() const { return awaiting_rel_ ? awaiting_rel_->size() : 0; }
@@ -164,7 +192,7 @@ class session {
   std::string username;
 
  private:
-  enum class wait { puback, pubrec, pubcomp };
+  using wait = waiting;
   struct inflight_entry {
     delivery d;
     std::uint16_t packet_id;

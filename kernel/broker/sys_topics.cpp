@@ -74,7 +74,7 @@ void sys_publisher::publish(const std::string& name, std::string payload, bool r
   msg->payload = std::move(payload);
   msg->retain = retain;
   msg->sys = true;
-  msg->timestamp_ms = wall_clock_ms();
+  home_.stamp(*msg);
   if (retain) {
     // Retained $SYS messages expire after an hour unless refreshed, as EMQX sets.
     msg->expires_at = steady_clock::now() + std::chrono::hours(1);
@@ -162,7 +162,7 @@ void channel::publish_sys_event(std::string_view event, std::string payload) {
                "/" + std::string(event);
   msg->payload = std::move(payload);
   msg->sys = true;
-  msg->timestamp_ms = wall_clock_ms();
+  worker_.stamp(*msg);
   worker_.publish(msg);
 }
 

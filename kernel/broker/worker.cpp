@@ -26,7 +26,8 @@ worker::worker(broker& owner, std::uint16_t index, std::size_t worker_count)
       rng_(std::random_device{}() ^ (std::uint64_t{index} << 32)),
       hooks_(owner.hook_registry()),
       outbox_(worker_count),
-      deadlines_(deadline_tick, deadline_slots, std::chrono::steady_clock::now()) {
+      deadlines_(deadline_tick, deadline_slots, std::chrono::steady_clock::now()),
+      ids_(node_hash(owner.cfg().node.name), index) {
   delivery_.listener = this;
   flush_ev_ = event_new(loop_.base(), -1, 0, &worker::on_flush_event, this);
   event_priority_set(flush_ev_, runtime::event_loop::end_of_iteration_priority);
@@ -316,7 +317,7 @@ void worker::end_session(const std::string& client_id, const char* why) {
     if (sub.shared()) stats_.sub(stats_.shared_subscriptions);
   }
   redispatch_shared(s);
-  if (auto* store = owner_.session_store()) store->erase(client_id);
+  forget_stored(client_id);
   notify_session(std::string_view(why) == "discarded" ? ECP_HOOK_SESSION_DISCARDED
                                                       : ECP_HOOK_SESSION_TERMINATED,
                  s);
@@ -335,7 +336,7 @@ void worker::park_session(session_slot& slot) {
     end_session(s.client_id(), "expired");
     return;
   }
-  if (auto* store = owner_.session_store()) store->save(s);
+  save_session(slot);
   if (s.expiry_interval == 0xFFFFFFFF) return;  // never expires
   const std::string client_id = s.client_id();
   slot.expiry_timer = loop_.schedule(std::chrono::seconds(s.expiry_interval), [this, client_id] {
@@ -348,12 +349,19 @@ void worker::park_session(session_slot& slot) {
 }
 
 void worker::schedule_will(session_slot& slot, mqtt::will_message will, std::uint32_t delay_s) {
+  schedule_will(slot, std::move(will), std::chrono::milliseconds(std::uint64_t{delay_s} * 1000));
+}
+
+void worker::schedule_will(session_slot& slot, mqtt::will_message will,
+                           std::chrono::milliseconds delay) {
   slot.s->will = std::make_unique<mqtt::will_message>(std::move(will));
   const std::string client_id = slot.s->client_id();
-  slot.will_timer = loop_.schedule(std::chrono::seconds(delay_s), [this, client_id] {
+  slot.will_due = steady_clock::now() + delay;
+  slot.will_timer = loop_.schedule(delay, [this, client_id] {
     auto* sl = find_session(client_id);
     if (sl == nullptr) return;
     sl->will_timer = 0;
+    sl->will_due = {};
     if (sl->s->will) {
       publish_will(*sl->s, *sl->s->will);
       sl->s->will.reset();
@@ -366,6 +374,7 @@ void worker::cancel_will(session_slot& slot) {
   // A reconnect before the will delay ends cancels the will [MQTT-3.1.3-9].
   loop_.cancel(slot.will_timer);
   slot.will_timer = 0;
+  slot.will_due = {};
   slot.s->will.reset();
 }
 
@@ -376,7 +385,7 @@ void worker::publish_will(const session& s, const mqtt::will_message& will) {
   msg->qos = will.qos;
   msg->retain = will.retain;
   msg->publisher = s.client_id();
-  msg->timestamp_ms = wall_clock_ms();
+  stamp(*msg);
   mqtt::properties props = will.props;
   if (props.message_expiry_interval && *props.message_expiry_interval != 0)
     msg->expires_at = steady_clock::now() + std::chrono::seconds(*props.message_expiry_interval);
@@ -395,6 +404,7 @@ void worker::publish_will(const session& s, const mqtt::will_message& will) {
 }
 
 void worker::publish_from_host(const std::shared_ptr<message>& m) {
+  stamp(*m);
   if (!run_publish_hooks(*m, nullptr)) return;
   retain(m);
   publish(m);

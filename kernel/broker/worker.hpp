@@ -24,12 +24,14 @@
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "broker/client_info.hpp"
 #include "broker/message.hpp"
 #include "broker/router.hpp"
 #include "broker/session.hpp"
+#include "broker/session_codec.hpp"
 #include "config/broker_config.hpp"
 #include "mqtt/packets.hpp"
 #include "net/tcp_connection.hpp"
@@ -115,6 +117,11 @@ class worker final : public drop_listener {
     const channel* visible = nullptr;
     runtime::timer_id expiry_timer = 0;
     runtime::timer_id will_timer = 0;
+    steady_clock::time_point will_due{};  // when will_timer fires
+    // Restored from the session store at start: subscriptions and routes are here, what
+    // it had in flight and queued is still only in the store (loaded when its client
+    // comes back, or before it is saved again).
+    bool stored_state = false;
   };
 
   worker(broker& owner, std::uint16_t index, std::size_t worker_count);
@@ -190,6 +197,33 @@ class worker final : public drop_listener {
   std::optional<plugin::client_snapshot> client_snapshot(std::string_view client_id) const;
 
   void schedule_will(session_slot& slot, mqtt::will_message will, std::uint32_t delay_s);
+  void schedule_will(session_slot& slot, mqtt::will_message will, std::chrono::milliseconds delay);
+
+  // ---- the session store (session_persistence.cpp) ----
+  // A session the store listed: back on this worker, routed, its expiry and delayed
+  // will armed again; its in-flight and queued messages stay in the store until needed.
+  void restore_session(stored_session s);
+  // Writes the whole session to the store, if there is one.
+  void save_session(session_slot& slot);
+  // Every session of this worker to the store; sessions whose state is partly still in
+  // the store are loaded and merged first. `outstanding` counts the loads in progress.
+  void save_all(const std::shared_ptr<std::atomic<int>>& outstanding);
+  // Whether the store may hold `client_id` (it listed it, or this worker saved it):
+  // only then is it asked to load or erase it. A store that cannot list (a 1.0
+  // provider) may hold anything.
+  bool store_may_hold(const std::string& client_id);
+  // Erases `client_id` from the store if it may hold it.
+  void forget_stored(const std::string& client_id);
+  // Adds the in-flight and queued messages loaded from the store to a session restored
+  // without them (before what it queued since).
+  void merge_stored(session_slot& slot, stored_session& s);
+  std::uint64_t new_wait_id() { return next_wait_++; }
+  // A message entering the broker on this worker gets its id and its timestamp.
+  void stamp(message& m) {
+    const std::uint64_t us = wall_clock_us();
+    m.id = ids_.next(us);
+    m.timestamp_ms = us / 1000;
+  }
   void cancel_will(session_slot& slot);
 
   // Routes `m` to every matching subscription; returns how many matched.
@@ -264,6 +298,8 @@ class worker final : public drop_listener {
   mutable std::mutex clients_mutex_;
   std::unordered_map<std::uint64_t, session_slot*> session_ids_;
   std::uint64_t next_session_ = 1;
+  std::uint64_t next_wait_ = 1;
+  std::unordered_set<std::string> stored_ids_;  // client ids the session store may hold
   struct hit {
     route r;
     std::string share;  // "group\nfilter" for a shared subscription
@@ -277,6 +313,7 @@ class worker final : public drop_listener {
   runtime::timer_wheel deadlines_;
   ::event* deadline_tick_ev_ = nullptr;
   static void on_deadline_tick(int fd, short what, void* self);
+  message_ids ids_;
 };
 
 }  // namespace emqx_cpp::broker

@@ -144,6 +144,14 @@ ecp_status api_register_route(ecp_plugin* self, const char* method, const char* 
   return p->ctx().mgmt.register_route(p, p->info().name, method, path, callback, user_data);
 }
 
+ecp_status api_provider_complete(ecp_plugin* self, std::uint64_t token, ecp_status status,
+                                 const void* data, std::size_t data_len) {
+  auto* p = of(self);
+  if (p == nullptr || (data == nullptr && data_len != 0)) return ECP_ERR_INVALID_ARGUMENT;
+  return p->ctx().services.provider_complete(
+      p, token, status, std::string_view(static_cast<const char*>(data), data_len));
+}
+
 ecp_status api_mgmt_reply(ecp_plugin* self, std::uint64_t request_id, std::int32_t status,
                           const char* content_type, const void* body, std::size_t body_len) {
   auto* p = of(self);
@@ -301,6 +309,7 @@ ecp_host_api make_host_api() {
   api.api_register_ctl = api_register_ctl;
   api.api_register_route = api_register_route;
   api.api_mgmt_reply = api_mgmt_reply;
+  api.api_provider_complete = api_provider_complete;
   // Message and event accessors are the broker's (it owns those objects): see
   // broker::install_plugin_message_api.
   return api;

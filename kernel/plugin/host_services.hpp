@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "emqx_cpp/plugin.h"
+#include "plugin/hook_registry.hpp"
 #include "runtime/metrics.hpp"
 
 namespace emqx_cpp::plugin {
@@ -44,9 +45,12 @@ class host_services {
   virtual ecp_status clear_authz_cache(const std::string& client_id) = 0;
 
   // Providers replace the broker's in-memory defaults while their plugin is loaded.
-  virtual ecp_status register_provider(const void* owner, ecp_provider_kind kind,
+  virtual ecp_status register_provider(const hook_owner* owner, ecp_provider_kind kind,
                                        const void* vtable, void* provider_state) = 0;
-  virtual void unregister_providers(const void* owner) = 0;
+  virtual void unregister_providers(const hook_owner* owner) = 0;
+  // api_provider_complete: answers a completion-style provider call of `owner`.
+  virtual ecp_status provider_complete(const hook_owner* owner, std::uint64_t token,
+                                       ecp_status status, std::string_view data) = 0;
 
   // Returns once every I/O worker has finished what it was running when called, so code
   // removed from the hook chains is no longer executing anywhere.

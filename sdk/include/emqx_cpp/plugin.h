@@ -245,9 +245,13 @@ typedef struct ecp_retained_message {
 /* Receives matches from a provider; return non-zero to stop early. */
 typedef int (*ecp_on_retained_match)(void* ctx, const ecp_retained_message* message);
 
+/* Threads (since 1.1): the broker calls every member of a provider on a thread it keeps
+ * for that provider, never on an I/O worker, one call at a time and in the order the
+ * broker made them. A slow provider therefore delays only the clients waiting for it
+ * (each wait is bounded by plugins.hook_timeout), never a worker. */
 typedef struct ecp_retained_store_provider {
   uint32_t size;
-  /* Store or replace the message of its topic. Called on I/O workers. */
+  /* Store or replace the message of its topic. */
   ecp_status (*on_store)(void* provider_state, const ecp_retained_message* message);
   ecp_status (*on_delete)(void* provider_state, const char* topic, size_t topic_len);
   /* Every non-expired message whose topic matches `filter` (MQTT wildcards). */
@@ -255,6 +259,57 @@ typedef struct ecp_retained_store_provider {
                          uint64_t now_ms, ecp_on_retained_match on_match, void* ctx);
   uint64_t (*on_count)(void* provider_state);
 } ecp_retained_store_provider;
+
+/* added in 1.1: one incremental change to a stored session (on_apply). */
+typedef enum ecp_session_change_kind {
+  ECP_SESSION_SUBSCRIBED = 1,       /* filter and options */
+  ECP_SESSION_UNSUBSCRIBED = 2,     /* filter */
+  ECP_SESSION_MESSAGE_APPENDED = 3, /* message, with the QoS, retain flag and subscription id
+                                       of this delivery: queued for the session */
+  ECP_SESSION_MESSAGE_SENT = 4,     /* message_id went out with packet_id (now in flight) */
+  ECP_SESSION_MESSAGE_RECEIVED = 5, /* QoS 2: PUBREC came; only the PUBREL is left to send */
+  ECP_SESSION_MESSAGE_DONE = 6,     /* PUBACK or PUBCOMP came, or the delivery was dropped:
+                                       forget message_id */
+  ECP_SESSION_REL_AWAITED = 7,      /* inbound QoS 2 packet_id waits for its PUBREL */
+  ECP_SESSION_REL_RELEASED = 8      /* its PUBREL came, or it timed out */
+} ecp_session_change_kind;
+
+/* A message as a session store keeps it. */
+typedef struct ecp_stored_message {
+  uint32_t size;
+  const uint8_t* id; /* 16 bytes: the message's global id */
+  const char* topic;
+  size_t topic_len;
+  const void* payload;
+  size_t payload_len;
+  uint8_t qos;            /* as published */
+  uint8_t retain;         /* as published */
+  const void* properties; /* MQTT 5 property block (without length), may be NULL */
+  size_t properties_len;
+  uint64_t expires_at_ms; /* wall clock, 0 = never */
+  uint64_t timestamp_ms;
+  const char* publisher;
+} ecp_stored_message;
+
+typedef struct ecp_session_change {
+  uint32_t size;
+  int32_t kind; /* an ecp_session_change_kind */
+  const char* client_id;
+  const uint8_t* message_id;         /* 16 bytes; message kinds */
+  uint16_t packet_id;                /* SENT, RECEIVED, REL_* */
+  uint8_t qos;                       /* APPENDED: of this delivery; SUBSCRIBED: granted */
+  uint8_t retain;                    /* APPENDED: the RETAIN flag to send */
+  uint32_t subscription_id;          /* APPENDED, SUBSCRIBED */
+  const ecp_stored_message* message; /* APPENDED */
+  const char* filter;                /* (UN)SUBSCRIBED, as the client wrote it */
+  uint8_t no_local;                  /* SUBSCRIBED */
+  uint8_t retain_as_published;
+  uint8_t retain_handling;
+} ecp_session_change;
+
+/* added in 1.1: receives one stored session from on_list. */
+typedef void (*ecp_on_stored_session)(void* ctx, const char* client_id, const void* blob,
+                                      size_t blob_len);
 
 typedef struct ecp_session_store_provider {
   uint32_t size;
@@ -266,14 +321,59 @@ typedef struct ecp_session_store_provider {
                         void* (*alloc)(void* alloc_ctx, size_t len), void* alloc_ctx, void** blob,
                         size_t* blob_len);
   ecp_status (*on_delete)(void* provider_state, const char* client_id);
+
+  /* ---- added in 1.1: completion-style calls. When on_load_async is set, the broker
+   * uses these instead of the three above (which may then be NULL). Each returns at
+   * once; the answer comes through api_provider_complete(token, ...), from any thread,
+   * at once or later. A provider applies calls in the order it receives them. */
+  /* Answer with the blob as data, or status ECP_ERR_NOT_FOUND. */
+  ecp_status (*on_load_async)(void* provider_state, const char* client_id, uint64_t token);
+  ecp_status (*on_save_async)(void* provider_state, const char* client_id, const void* blob,
+                              size_t blob_len, uint32_t expiry_interval_s, uint64_t token);
+  ecp_status (*on_delete_async)(void* provider_state, const char* client_id, uint64_t token);
+  /* Incremental changes to stored sessions, batched per I/O worker per loop iteration,
+   * in order. Answer ECP_OK once they are as durable as the store promises: the broker
+   * holds the PUBACK/PUBREC of a QoS 1/2 message appended to a stored session until
+   * then. May be NULL. */
+  ecp_status (*on_apply)(void* provider_state, const ecp_session_change* changes, size_t count,
+                         uint64_t token);
+  /* Every stored session, once each, before returning (when the provider registers, to
+   * rebuild the routes of sessions whose clients are away). May be NULL. */
+  ecp_status (*on_list)(void* provider_state, ecp_on_stored_session each, void* ctx);
 } ecp_session_store_provider;
 
+/* added in 1.1: a change to the routes of a node. A node has a route for a filter while
+ * at least one of its sessions subscribes to it, however many do. */
+typedef enum ecp_route_op { ECP_ROUTE_ADD = 1, ECP_ROUTE_DELETE = 2 } ecp_route_op;
+typedef struct ecp_route_delta {
+  uint32_t size;
+  const char* filter; /* without $share/<group>/ */
+  int32_t op;         /* an ecp_route_op */
+} ecp_route_delta;
+
+/* The cluster transport: how this node's routes and messages reach other nodes. The
+ * broker decides what goes where; the transport carries it (and owns membership,
+ * reliability and repair). */
 typedef struct ecp_cluster_transport_provider {
   uint32_t size;
-  /* Send an opaque frame to a peer node; the broker frames and interprets it. */
+  /* 1.0 members, not called since 1.1 (the 1.1 members below replace them). */
   ecp_status (*on_send)(void* provider_state, const char* node, const void* frame, size_t len);
-  /* Names of the peers reachable now, as a NUL-separated list ending with an empty name. */
   ecp_status (*on_peers)(void* provider_state, char* buffer, size_t buffer_len);
+
+  /* ---- added in 1.1 (required) ---- */
+  /* This node's routes changed; every peer must learn it. Batched per I/O loop
+   * iteration, in order. */
+  ecp_status (*on_routes)(void* provider_state, const ecp_route_delta* deltas, size_t count);
+  /* Every route of this node, for `node` (a peer that came up, or one that asked for a
+   * repair through api_cluster_peer). */
+  ecp_status (*on_sync)(void* provider_state, const char* node, const ecp_route_delta* routes,
+                        size_t count);
+  /* Messages for subscribers on `node`, batched per node per I/O loop iteration, as the
+   * broker serialized them (give them to api_cluster_deliver on that node unchanged).
+   * `qos_max` is the highest QoS in the batch: a batch with QoS 1/2 messages should reach
+   * its node at least once. */
+  ecp_status (*on_forward)(void* provider_state, const char* node, const void* batch, size_t len,
+                           uint8_t qos_max);
 } ecp_cluster_transport_provider;
 
 /* ---- added in 1.1: types for the services appended to ecp_host_api ---------------- */
@@ -462,12 +562,16 @@ typedef struct ecp_host_api {
   ecp_status (*api_provider_complete)(ecp_plugin* self, uint64_t token, ecp_status status,
                                       const void* data, size_t data_len);
 
-  /* Cluster transport inbound (ECP_PROVIDER_CLUSTER_TRANSPORT): a frame that arrived
-   * from `from_node`, handed to the kernel as is (any thread; copied). */
-  ecp_status (*api_cluster_receive)(ecp_plugin* self, const char* from_node, const void* frame,
+  /* Cluster transport inbound (ECP_PROVIDER_CLUSTER_TRANSPORT), any thread, copied:
+   * route changes of `from_node`, and a batch of messages on_forward gave to its
+   * transport on `from_node` for this node. A message id seen before is not delivered
+   * twice. */
+  ecp_status (*api_cluster_routes)(ecp_plugin* self, const char* from_node,
+                                   const ecp_route_delta* deltas, size_t count);
+  ecp_status (*api_cluster_deliver)(ecp_plugin* self, const char* from_node, const void* batch,
                                     size_t len);
-  /* A peer became reachable (up = 1) or was lost (up = 0). The kernel sends a new peer
-   * its routes and forgets the routes of a lost one. Any thread. */
+  /* A peer became reachable (up = 1; also to ask for a repair: the broker answers with
+   * on_sync) or was lost (up = 0: its routes are forgotten). Any thread. */
   ecp_status (*api_cluster_peer)(ecp_plugin* self, const char* node, int up);
 } ecp_host_api;
 

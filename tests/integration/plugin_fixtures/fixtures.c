@@ -10,7 +10,12 @@
  *                        PUBLISH to whois/<client id> is answered on
  *                        whois-reply/<client id> with what api_client_info says
  *   FIXTURE_RETAINED     provides the retained-message store (a small fixed table)
- *   FIXTURE_SESSIONS     provides the session store: one file per session in `dir`
+ *   FIXTURE_SESSIONS     provides the session store: one file per session in `dir`, as a
+ *                        plugin built for ABI 1.0 does (synchronous calls, 1.0 vtable)
+ *   FIXTURE_STORE        a 1.1 session store in `dir`: completion-style calls (loads
+ *                        answered from a thread of its own), on_list, and on_apply
+ *                        appending each change to `dir`/journal.log, answered after
+ *                        `apply_delay_ms`
  *   FIXTURE_INSTANT      asynchronous client.authorize answered by a second thread that
  *                        calls api_complete *before* the hook returns ECP_HOOK_ASYNC (the
  *                        hook waits for it): topics under deny/ are refused
@@ -313,8 +318,209 @@ static ecp_status on_forget(void* state, const char* client_id) {
   return ECP_OK;
 }
 
-static const ecp_session_store_provider session_store = {sizeof(ecp_session_store_provider),
-                                                         on_save, on_load, on_forget};
+/* The vtable of a plugin built for 1.0: it ends before the 1.1 members. */
+static const ecp_session_store_provider session_store = {
+    offsetof(ecp_session_store_provider, on_load_async),
+    on_save,
+    on_load,
+    on_forget,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL};
+#endif
+
+#if defined(FIXTURE_STORE)
+#include <dirent.h>
+#include <unistd.h>
+
+static char store_dir[512];
+static int64_t apply_delay_ms;
+
+static void store_path(const char* client_id, char* out, size_t out_len) {
+  size_t n = (size_t)snprintf(out, out_len, "%s/s-", store_dir);
+  for (; *client_id != 0 && n + 3 < out_len; ++client_id)
+    n += (size_t)snprintf(out + n, out_len - n, "%02x", (unsigned char)*client_id);
+}
+
+/* Reads a whole file into a malloc'ed buffer; NULL if it is not there. */
+static char* read_all(const char* path, size_t* len) {
+  FILE* f = fopen(path, "rb");
+  long size;
+  char* buf;
+  if (f == NULL) return NULL;
+  fseek(f, 0, SEEK_END);
+  size = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  buf = (char*)malloc(size > 0 ? (size_t)size : 1);
+  *len = fread(buf, 1, (size_t)size, f);
+  fclose(f);
+  return buf;
+}
+
+static ecp_status store_save(void* state, const char* client_id, const void* blob, size_t len,
+                             uint32_t expiry_s, uint64_t token) {
+  char path[1024];
+  FILE* f;
+  (void)state;
+  (void)expiry_s;
+  store_path(client_id, path, sizeof path);
+  f = fopen(path, "wb");
+  if (f == NULL) return ECP_ERR_UNSUPPORTED;
+  fwrite(blob, 1, len, f);
+  fclose(f);
+  return host->api_provider_complete(self, token, ECP_OK, NULL, 0);
+}
+
+struct load_job {
+  char path[1024];
+  uint64_t token;
+};
+
+static void* load_on_thread(void* arg) {
+  struct load_job* j = (struct load_job*)arg;
+  size_t len = 0;
+  char* data = read_all(j->path, &len);
+  if (data == NULL) {
+    host->api_provider_complete(self, j->token, ECP_ERR_NOT_FOUND, NULL, 0);
+  } else {
+    host->api_provider_complete(self, j->token, ECP_OK, data, len);
+    free(data);
+  }
+  free(j);
+  return NULL;
+}
+
+static ecp_status store_load(void* state, const char* client_id, uint64_t token) {
+  pthread_t t;
+  struct load_job* j = (struct load_job*)malloc(sizeof(struct load_job));
+  (void)state;
+  store_path(client_id, j->path, sizeof j->path);
+  j->token = token;
+  if (pthread_create(&t, NULL, load_on_thread, j) != 0) {
+    free(j);
+    return ECP_ERR_BUSY;
+  }
+  pthread_detach(t);
+  return ECP_OK;
+}
+
+static ecp_status store_delete(void* state, const char* client_id, uint64_t token) {
+  char path[1024];
+  (void)state;
+  store_path(client_id, path, sizeof path);
+  unlink(path);
+  return host->api_provider_complete(self, token, ECP_OK, NULL, 0);
+}
+
+static const char* change_name(int32_t kind) {
+  switch (kind) {
+    case ECP_SESSION_SUBSCRIBED:
+      return "subscribed";
+    case ECP_SESSION_UNSUBSCRIBED:
+      return "unsubscribed";
+    case ECP_SESSION_MESSAGE_APPENDED:
+      return "appended";
+    case ECP_SESSION_MESSAGE_SENT:
+      return "sent";
+    case ECP_SESSION_MESSAGE_RECEIVED:
+      return "received";
+    case ECP_SESSION_MESSAGE_DONE:
+      return "done";
+    case ECP_SESSION_REL_AWAITED:
+      return "rel_awaited";
+    case ECP_SESSION_REL_RELEASED:
+      return "rel_released";
+    default:
+      return "unknown";
+  }
+}
+
+struct apply_job {
+  uint64_t token;
+};
+
+static void* complete_later(void* arg) {
+  struct apply_job* j = (struct apply_job*)arg;
+  struct timespec ts = {(time_t)(apply_delay_ms / 1000), (long)(apply_delay_ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+  host->api_provider_complete(self, j->token, ECP_OK, NULL, 0);
+  free(j);
+  return NULL;
+}
+
+static ecp_status store_apply(void* state, const ecp_session_change* changes, size_t count,
+                              uint64_t token) {
+  char path[1024];
+  FILE* f;
+  size_t i;
+  (void)state;
+  snprintf(path, sizeof path, "%s/journal.log", store_dir);
+  f = fopen(path, "a");
+  if (f == NULL) return ECP_ERR_UNSUPPORTED;
+  for (i = 0; i < count; ++i) {
+    const ecp_session_change* c = &changes[i];
+    fprintf(f, "%s client=%s pid=%u", change_name(c->kind), c->client_id, (unsigned)c->packet_id);
+    if (c->message != NULL)
+      fprintf(f, " topic=%.*s payload=%.*s qos=%u", (int)c->message->topic_len, c->message->topic,
+              (int)c->message->payload_len, (const char*)c->message->payload, (unsigned)c->qos);
+    if (c->filter != NULL) fprintf(f, " filter=%s", c->filter);
+    fprintf(f, "\n");
+  }
+  fclose(f);
+  if (apply_delay_ms > 0) {
+    pthread_t t;
+    struct apply_job* j = (struct apply_job*)malloc(sizeof(struct apply_job));
+    j->token = token;
+    if (pthread_create(&t, NULL, complete_later, j) == 0) {
+      pthread_detach(t);
+      return ECP_OK;
+    }
+    free(j);
+  }
+  return host->api_provider_complete(self, token, ECP_OK, NULL, 0);
+}
+
+static ecp_status store_list(void* state, ecp_on_stored_session each, void* ctx) {
+  DIR* d = opendir(store_dir);
+  struct dirent* e;
+  (void)state;
+  if (d == NULL) return ECP_ERR_NOT_FOUND;
+  while ((e = readdir(d)) != NULL) {
+    char path[1024];
+    char id[512];
+    size_t n = 0;
+    size_t len = 0;
+    const char* hex = e->d_name + 2;
+    char* blob;
+    if (strncmp(e->d_name, "s-", 2) != 0) continue;
+    for (; hex[0] != 0 && hex[1] != 0 && n + 1 < sizeof id; hex += 2) {
+      unsigned v = 0;
+      sscanf(hex, "%2x", &v);
+      id[n++] = (char)v;
+    }
+    id[n] = 0;
+    snprintf(path, sizeof path, "%s/%s", store_dir, e->d_name);
+    blob = read_all(path, &len);
+    if (blob != NULL) {
+      each(ctx, id, blob, len);
+      free(blob);
+    }
+  }
+  closedir(d);
+  return ECP_OK;
+}
+
+static const ecp_session_store_provider store_vtable = {sizeof(ecp_session_store_provider),
+                                                        NULL,
+                                                        NULL,
+                                                        NULL,
+                                                        store_load,
+                                                        store_save,
+                                                        store_delete,
+                                                        store_apply,
+                                                        store_list};
 #endif
 
 #if defined(FIXTURE_INSTANT)
@@ -687,6 +893,19 @@ static ecp_status on_init(const ecp_host_api* api, ecp_plugin* plugin, void** st
 #if defined(FIXTURE_CRASHY)
   api->api_register_hook(plugin, ECP_HOOK_MESSAGE_PUBLISH, ECP_PRIORITY_DEFAULT, on_publish, NULL);
 #endif
+#if defined(FIXTURE_STORE)
+  {
+    const char* dir = NULL;
+    size_t len = 0;
+    if (api->api_config_string(plugin, "dir", &dir, &len) != ECP_OK || len >= sizeof(store_dir))
+      return ECP_ERR_INVALID_ARGUMENT;
+    memcpy(store_dir, dir, len);
+    store_dir[len] = 0;
+    if (api->api_config_int(plugin, "apply_delay_ms", &apply_delay_ms) != ECP_OK)
+      apply_delay_ms = 0;
+    return api->api_register_provider(plugin, ECP_PROVIDER_SESSION_STORE, &store_vtable, NULL);
+  }
+#endif
 #if defined(FIXTURE_SESSIONS)
   {
     const char* dir = NULL;
@@ -768,7 +987,7 @@ static ecp_status on_init(const ecp_host_api* api, ecp_plugin* plugin, void** st
 #endif
 }
 
-#if defined(FIXTURE_ACCESS)
+#if defined(FIXTURE_ACCESS) || defined(FIXTURE_SESSIONS)
 /* Declares ABI 1.0, as a plugin built before 1.1 does: older plugins must still load. */
 #define FIXTURE_ABI_MINOR 0
 #else
