@@ -16,7 +16,7 @@
 namespace emqx_cpp::broker {
 
 broker::broker(config::broker_config cfg, runtime::metrics_registry& metrics)
-    : cfg_(std::move(cfg)), metrics_(metrics), retainer_(cfg_.retainer) {
+    : cfg_(std::move(cfg)), metrics_(metrics), retainer_(cfg_.retainer), nodes_(cfg_.node.name) {
   for (const auto& l : cfg_.tcp_listeners) {
     if (!l.enable) continue;
     auto state = std::make_unique<listener_state>();
@@ -28,6 +28,7 @@ broker::broker(config::broker_config cfg, runtime::metrics_registry& metrics)
   if (n == 0) n = 1;
   for (std::size_t i = 0; i < n; ++i)
     workers_.push_back(std::make_unique<worker>(*this, static_cast<std::uint16_t>(i), n));
+  registry_ = session_registry(n);
 }
 
 broker::~broker() {
@@ -35,7 +36,7 @@ broker::~broker() {
 }
 
 std::uint16_t broker::owner_of(std::string_view client_id) const {
-  return static_cast<std::uint16_t>(std::hash<std::string_view>{}(client_id) % workers_.size());
+  return registry_.worker_of(client_id);
 }
 
 result<void> broker::start() {
@@ -188,6 +189,7 @@ broker_stats broker::stats() {
     s.messages_dropped_no_subscribers += get(ws.messages_dropped_no_subscribers);
     s.messages_dropped_await_pubrel_timeout += get(ws.messages_dropped_await_pubrel_timeout);
     s.messages_dropped_receive_maximum += get(ws.messages_dropped_receive_maximum);
+    s.messages_forward += get(ws.messages_forward);
     s.delivery_dropped += get(ws.delivery_dropped);
     for (std::size_t r = 0; r < drop_reason_count; ++r)
       s.delivery_dropped_by[r] += get(ws.delivery_dropped_by[r]);

@@ -20,9 +20,11 @@
 
 #include "broker/broker_metrics.hpp"
 #include "broker/client_info.hpp"
+#include "broker/cluster.hpp"
 #include "broker/exclusive_registry.hpp"
 #include "broker/providers.hpp"
 #include "broker/retainer.hpp"
+#include "broker/session_registry.hpp"
 #include "config/broker_config.hpp"
 #include "plugin/async_calls.hpp"
 #include "plugin/hook_registry.hpp"
@@ -62,7 +64,7 @@ class broker final : public plugin::host_services {
   const config::broker_config& cfg() const { return cfg_; }
   std::size_t worker_count() const { return workers_.size(); }
   worker& worker_at(std::size_t i) { return *workers_[i]; }
-  // The worker that owns sessions for `client_id`.
+  // The worker that owns sessions for `client_id` (session_registry).
   std::uint16_t owner_of(std::string_view client_id) const;
 
   // The retained store in use: the in-memory one, or a plugin's while it provides one.
@@ -90,6 +92,20 @@ class broker final : public plugin::host_services {
   void unregister_providers(const plugin::hook_owner* owner) override;
   ecp_status provider_complete(const plugin::hook_owner* owner, std::uint64_t token,
                                ecp_status status, std::string_view data) override;
+  ecp_status cluster_routes(const plugin::hook_owner* owner, std::string_view from_node,
+                            std::vector<std::pair<std::string, bool>> deltas) override;
+  ecp_status cluster_deliver(const plugin::hook_owner* owner, std::string_view from_node,
+                             std::string_view batch) override;
+  ecp_status cluster_peer(const plugin::hook_owner* owner, std::string_view node, bool up) override;
+
+  // ---- the cluster (broker_cluster.cpp) ----
+  cluster_transport_provider* cluster() { return cluster_.load(std::memory_order_acquire); }
+  node_table& nodes() { return nodes_; }
+  // A filter got its first local subscriber (`added`) or lost its last: queued for the
+  // peers, in the order of the calls (made under the first router replica's lock).
+  void route_changed(const std::string& filter, bool added);
+  // Sends the queued route changes to the transport (any worker, end of iteration).
+  void flush_route_changes();
   void quiesce() override;
   runtime::metrics_registry& metrics() override { return metrics_; }
   void visit_metrics(const std::function<void(const ecp_metric&)>& each) override;
@@ -110,12 +126,21 @@ class broker final : public plugin::host_services {
   void on_every_worker(const std::function<void(worker&)>& f);
   // A session store just registered: its sessions come back to their workers.
   void restore_stored_sessions(session_store_provider& store);
+  ecp_status register_cluster_transport(const plugin::hook_owner* owner, const void* vtable,
+                                        void* provider_state);
 
   config::broker_config cfg_;
   runtime::metrics_registry& metrics_;
   retainer retainer_;
   std::atomic<retained_store*> retained_{&retainer_};
   std::atomic<session_store_provider*> sessions_{nullptr};
+  std::atomic<cluster_transport_provider*> cluster_{nullptr};
+  node_table nodes_;
+  session_registry registry_{1};  // client id -> node, worker
+  recent_ids recent_{100000};     // message ids received from peers lately
+  std::mutex route_changes_mutex_;
+  std::vector<std::pair<std::string, bool>> route_changes_;
+  std::atomic<bool> route_changes_pending_{false};
   provider_calls calls_for_providers_;
   plugin::hook_registry hooks_;
   plugin::async_calls calls_;
@@ -128,6 +153,7 @@ class broker final : public plugin::host_services {
     ecp_provider_kind kind = ECP_PROVIDER_RETAINED_STORE;
     std::unique_ptr<retained_store_provider> retained;
     std::unique_ptr<session_store_provider> sessions;
+    std::unique_ptr<cluster_transport_provider> cluster;
   };
   std::mutex providers_mutex_;
   std::vector<provider> providers_;

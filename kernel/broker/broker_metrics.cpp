@@ -43,6 +43,7 @@ std::vector<emqx_metric> emqx_metrics(const broker_stats& s) {
       {"messages.dropped.no_subscribers", false, s.messages_dropped_no_subscribers},
       {"messages.dropped.await_pubrel_timeout", false, s.messages_dropped_await_pubrel_timeout},
       {"messages.dropped.receive_maximum", false, s.messages_dropped_receive_maximum},
+      {"messages.forward", false, s.messages_forward},
       {"delivery.dropped", false, s.delivery_dropped},
       {"delivery.dropped.no_local", false, dropped(drop_reason::no_local)},
       {"delivery.dropped.too_large", false, dropped(drop_reason::too_large)},

@@ -46,6 +46,7 @@ struct broker_stats {
   std::uint64_t messages_dropped_no_subscribers = 0;
   std::uint64_t messages_dropped_await_pubrel_timeout = 0;
   std::uint64_t messages_dropped_receive_maximum = 0;
+  std::uint64_t messages_forward = 0;
   std::uint64_t delivery_dropped = 0;
   std::uint64_t delivery_dropped_by[drop_reason_count] = {};
   std::uint64_t client_connected = 0;

@@ -49,8 +49,18 @@ ecp_status broker::register_provider(const plugin::hook_owner* owner, ecp_provid
       restore_stored_sessions(*raw);
       return ECP_OK;
     }
-    case ECP_PROVIDER_CLUSTER_TRANSPORT:
-      return ECP_ERR_UNSUPPORTED;
+    case ECP_PROVIDER_CLUSTER_TRANSPORT: {
+      const auto* v = static_cast<const ecp_cluster_transport_provider*>(vtable);
+      if (!cluster_transport_provider::valid(v)) return ECP_ERR_INVALID_ARGUMENT;
+      provider p;
+      p.owner = owner;
+      p.kind = kind;
+      p.cluster = std::make_unique<cluster_transport_provider>(v, provider_state, owner,
+                                                               calls_for_providers_);
+      cluster_.store(p.cluster.get(), std::memory_order_release);
+      providers_.push_back(std::move(p));
+      return ECP_OK;
+    }
   }
   return ECP_ERR_INVALID_ARGUMENT;
 }
@@ -107,6 +117,8 @@ void broker::unregister_providers(const plugin::hook_owner* owner) {
         retained_.store(&retainer_, std::memory_order_release);
       if (it->kind == ECP_PROVIDER_SESSION_STORE)
         sessions_.store(nullptr, std::memory_order_release);
+      if (it->kind == ECP_PROVIDER_CLUSTER_TRANSPORT)
+        cluster_.store(nullptr, std::memory_order_release);
       gone.push_back(std::move(*it));
       it = providers_.erase(it);
     }
@@ -116,6 +128,7 @@ void broker::unregister_providers(const plugin::hook_owner* owner) {
   for (auto& p : gone) {
     if (p.retained) p.retained->drain(std::chrono::seconds(5));
     if (p.sessions) p.sessions->drain(std::chrono::seconds(5));
+    if (p.cluster) p.cluster->drain(std::chrono::seconds(5));
   }
   calls_for_providers_.abandon(owner);
 }

@@ -31,6 +31,7 @@ channel::~channel() {
   if (shown_) worker_.hide_client(*this);
   abandon_pending();
   worker_.loop().cancel(session_timer_);
+  worker_.loop().cancel(hold_timer_);
   // A DISCONNECT or CONNACK may still be on its way out; let it drain on its own.
   if (conn_ && !conn_->closed()) worker_.linger(std::move(conn_));
 }
@@ -249,6 +250,8 @@ void channel::close(close_kind kind, std::optional<reason_code> code, const std:
   abandon_pending();
   worker_.loop().cancel(session_timer_);
   session_timer_ = 0;
+  worker_.loop().cancel(hold_timer_);
+  hold_timer_ = 0;
   pending_connect_.reset();
   pending_publish_.reset();
   pending_subscribe_.reset();
@@ -406,6 +409,7 @@ void channel::handle_disconnect(const mqtt::disconnect_packet& d) {
       return;
     }
     session_->expiry_interval = *d.props.session_expiry_interval;
+    if (session_->expiry_interval == 0) session_->set_journal(nullptr);  // ends with it
   }
   // Only a normal disconnection (0x00) discards the will [MQTT-3.1.2-8]; 0x04 asks for
   // it, and so does every error code a client reports.

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -84,6 +85,8 @@ class channel final : public net::tcp_connection::handler, public outbound {
   // resumes. Ignored when the wait is over (timed out, or the channel closed).
   void provider_answered(std::uint64_t wait, const std::function<void()>& handle);
   const client_info& client() const { return client_; }
+  // The stores kept what acknowledgement `hold` waited for: it goes out in its turn.
+  void release_ack(std::uint64_t hold);
   // Forgets every cached authorization decision of this connection.
   void clear_authz_cache() {
     if (authz_) authz_->clear();
@@ -138,6 +141,12 @@ class channel final : public net::tcp_connection::handler, public outbound {
 
   void send_connack(bool session_present, mqtt::reason_code code, mqtt::properties props);
   void send_ack(mqtt::packet_type type, std::uint16_t packet_id, mqtt::reason_code code);
+  // PUBACK/PUBREC for a PUBLISH, in order behind any acknowledgement still held.
+  void ack_publish(mqtt::packet_type type, std::uint16_t packet_id, mqtt::reason_code code);
+  // An acknowledgement held until the session stores keep the message (ack_barrier).
+  std::uint64_t hold_ack(mqtt::packet_type type, std::uint16_t packet_id);
+  void set_held_code(std::uint64_t hold, mqtt::reason_code code);
+  void send_released_acks();
   void send_disconnect(mqtt::reason_code code, const std::string& why);
   void wrote();
 
@@ -169,7 +178,10 @@ class channel final : public net::tcp_connection::handler, public outbound {
   // being sent now, not yet in flight).
   void arm_session_timer(steady_clock::time_point now, steady_clock::time_point at_least = {});
   void on_session_timer();
-  void deliver_retained(const std::string& filter, const subscription& sub);
+  // Retained messages for new subscriptions (filter, subscription); from a store served
+  // by a plugin asynchronously, `suspend`ing the channel until they came.
+  void deliver_retained(std::vector<std::pair<std::string, subscription>> wanted, bool suspend);
+  void send_retained(std::vector<message_ptr> messages, const subscription& sub);
   void publish_client_event(const char* event);
   // $SYS .../subscribed and .../unsubscribed (sys_topics.sys_event_messages); `opts` is
   // null for an unsubscription.
@@ -217,6 +229,16 @@ class channel final : public net::tcp_connection::handler, public outbound {
   };
   std::unique_ptr<enhanced_auth> eauth_;
   std::unique_ptr<authz_cache> authz_;  // allocated on the first decision worth keeping
+  struct held_ack {
+    std::uint64_t id;
+    mqtt::packet_type type;
+    std::uint16_t packet_id;
+    mqtt::reason_code code;
+    bool released;
+  };
+  std::unique_ptr<std::deque<held_ack>> held_;  // only with a session store taking changes
+  std::uint64_t next_hold_ = 1;
+  runtime::timer_id hold_timer_ = 0;
   topic_aliases& aliases();
   bool clean_start_ = true;
   bool shown_ = false;  // published in the worker's client table

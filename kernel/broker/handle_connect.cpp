@@ -282,6 +282,7 @@ void channel::finish_open_session(std::optional<stored_session> stored) {
       v5 ? c.props.session_expiry_interval.value_or(0)
          : (c.clean_start ? 0 : static_cast<std::uint32_t>(m.session_expiry_interval_ms / 1000));
   session_->expiry_interval = connect_session_expiry_;
+  worker_.start_journal(*slot);
 
   if (v5 && m.server_keepalive != 0) keepalive_ = m.server_keepalive;
   will_ = c.will ? std::make_unique<mqtt::will_message>(std::move(*c.will)) : nullptr;

@@ -115,7 +115,7 @@ void channel::publish_authorized(bool allowed, mqtt::publish_packet& p) {
     worker_.message_dropped(*msg, "not_authorized", reason_code::not_authorized);
     // EMQX's deny_action = ignore: v5 learns why from the reason code, v3 gets a plain ack.
     if (p.qos > 0)
-      send_ack(ack_type, p.packet_id, v5 ? reason_code::not_authorized : reason_code::success);
+      ack_publish(ack_type, p.packet_id, v5 ? reason_code::not_authorized : reason_code::success);
     return;
   }
   if (p.qos == 2) {
@@ -128,8 +128,8 @@ void channel::publish_authorized(bool allowed, mqtt::publish_packet& p) {
         // Already routed: a retransmission (DUP) is acknowledged again; a new message
         // reusing an id still waiting for PUBREL gets 0x91, as from EMQX (v5 only).
         // Neither is delivered twice.
-        send_ack(packet_type::pubrec, p.packet_id,
-                 p.dup || !v5 ? reason_code::success : reason_code::packet_identifier_in_use);
+        ack_publish(packet_type::pubrec, p.packet_id,
+                    p.dup || !v5 ? reason_code::success : reason_code::packet_identifier_in_use);
         return;
       case session::rel_status::too_many:
         worker_.stats().add(worker_.stats().messages_dropped_receive_maximum);
@@ -155,16 +155,94 @@ void channel::publish_authorized(bool allowed, mqtt::publish_packet& p) {
   if (!worker_.run_publish_hooks(*msg, &client_)) {
     // A hook dropped it: the publisher is still acknowledged (the message was handled).
     worker_.message_dropped(*msg, "dropped_by_hook", reason_code::success);
-    if (p.qos > 0) send_ack(ack_type, p.packet_id, reason_code::success);
+    if (p.qos > 0) ack_publish(ack_type, p.packet_id, reason_code::success);
     return;
   }
   worker_.retain(msg);
-  worker_.publish(msg, [&](std::size_t matched) {
-    if (p.qos > 0) {
-      send_ack(ack_type, p.packet_id,
-               matched == 0 && v5 ? reason_code::no_matching_subscribers : reason_code::success);
-    }
-  });
+  // With a session store that keeps sessions change by change, the acknowledgement
+  // waits until every persistent session the message goes to has it kept.
+  std::shared_ptr<ack_barrier> barrier;
+  std::uint64_t hold = 0;
+  if (p.qos > 0 && worker_.journaling()) {
+    hold = hold_ack(ack_type, p.packet_id);
+    barrier = std::make_shared<ack_barrier>([w = &worker_, id = id_, hold] {
+      w->loop().post([w, id, hold] {
+        if (channel* ch = w->channel_by_id(id)) ch->release_ack(hold);
+        w->request_flush();
+      });
+    });
+  }
+  worker_.publish(
+      msg,
+      [&](std::size_t matched) {
+        if (p.qos == 0) return;
+        const auto code =
+            matched == 0 && v5 ? reason_code::no_matching_subscribers : reason_code::success;
+        if (hold != 0) {
+          set_held_code(hold, code);
+        } else {
+          ack_publish(ack_type, p.packet_id, code);
+        }
+      },
+      barrier);
+  if (barrier) barrier->resolve();  // the publisher's own hold
+}
+
+std::uint64_t channel::hold_ack(mqtt::packet_type type, std::uint16_t packet_id) {
+  if (!held_) held_ = std::make_unique<std::deque<held_ack>>();
+  const std::uint64_t id = next_hold_++;
+  held_->push_back(held_ack{id, type, packet_id, reason_code::success, false});
+  if (hold_timer_ == 0) {
+    // A store that does not answer must not stall the publisher for good.
+    hold_timer_ = worker_.loop().schedule(
+        std::chrono::milliseconds(worker_.cfg().plugins.hook_timeout_ms), [this] {
+          hold_timer_ = 0;
+          if (!held_ || held_->empty()) return;
+          worker_.log().warn(
+              "ack_release_timeout client={} held={} reason=\"the session "
+              "store did not confirm in time\"",
+              client_.client_id, held_->size());
+          for (auto& h : *held_)
+            h.released = true;
+          send_released_acks();
+          worker_.request_flush();
+        });
+  }
+  return id;
+}
+
+void channel::set_held_code(std::uint64_t hold, reason_code code) {
+  for (auto& h : *held_)
+    if (h.id == hold) h.code = code;
+}
+
+void channel::release_ack(std::uint64_t hold) {
+  if (!held_) return;
+  for (auto& h : *held_)
+    if (h.id == hold) h.released = true;
+  send_released_acks();
+}
+
+void channel::ack_publish(mqtt::packet_type type, std::uint16_t packet_id, reason_code code) {
+  // Acknowledgements leave in the order the PUBLISH packets came [MQTT-4.6.0-2]: behind
+  // any still held.
+  if (held_ && !held_->empty()) {
+    held_->push_back(held_ack{next_hold_++, type, packet_id, code, true});
+    return;
+  }
+  send_ack(type, packet_id, code);
+}
+
+void channel::send_released_acks() {
+  while (held_ && !held_->empty() && held_->front().released) {
+    const auto h = held_->front();
+    held_->pop_front();
+    if (state_ != state::closed) send_ack(h.type, h.packet_id, h.code);
+  }
+  if (held_ && held_->empty()) {
+    worker_.loop().cancel(hold_timer_);
+    hold_timer_ = 0;
+  }
 }
 
 void channel::handle_ack(const mqtt::ack_packet& a) {

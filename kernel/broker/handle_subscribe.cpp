@@ -194,6 +194,7 @@ std::uint8_t channel::add_subscription(const std::string& raw,
   sub.opts.qos = std::min(opts.qos, m.max_qos_allowed);
   sub.subscription_id = sub_id;
   subs[raw] = sub;
+  if (session_->journal() != nullptr) worker_.journal().subscribed(*session_, raw, sub);
   route r;
   r.who = subscriber_ref{worker_.index(), session_->id()};
   r.opts = sub.opts;
@@ -213,7 +214,7 @@ std::uint8_t channel::add_subscription(const std::string& raw,
     if (pending_subscribe_) {
       pending_subscribe_->retained.emplace_back(sub.filter, sub);
     } else {
-      deliver_retained(sub.filter, sub);
+      deliver_retained({{sub.filter, sub}}, false);
     }
   }
   if (!worker_.hooks().empty(ECP_HOOK_SESSION_SUBSCRIBED)) {
@@ -232,8 +233,7 @@ void channel::finish_subscribe() {
   mqtt::encode_suback(job.ack, version_, conn_->output());
   worker_.stats().add(worker_.stats().packets_sent);
   wrote();
-  for (const auto& [filter, sub] : job.retained)
-    deliver_retained(filter, sub);
+  if (!job.retained.empty()) deliver_retained(std::move(job.retained), true);
 }
 
 void channel::subscribe_on_behalf(const std::string& filter,
@@ -243,9 +243,53 @@ void channel::subscribe_on_behalf(const std::string& filter,
   add_subscription(filter, opts, 0, &existed);
 }
 
-void channel::deliver_retained(const std::string& filter, const subscription& sub) {
+void channel::deliver_retained(std::vector<std::pair<std::string, subscription>> wanted,
+                               bool suspend) {
+  auto& store = worker_.owner().retained();
+  if (!store.asynchronous()) {
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& [filter, sub] : wanted)
+      send_retained(store.match(filter, now), sub);
+    return;
+  }
+  // A store served by a plugin answers on its own thread. After a SUBACK the channel
+  // waits for it (its retained messages come before what the client asks next); a
+  // subscription made on the client's behalf does not wait.
+  std::vector<std::string> filters;
+  filters.reserve(wanted.size());
+  for (const auto& [filter, sub] : wanted)
+    filters.push_back(filter);
+  auto subs =
+      std::make_shared<std::vector<std::pair<std::string, subscription>>>(std::move(wanted));
+  const std::uint64_t wait =
+      suspend && !pending_
+          ? begin_provider_wait(
+                "retained store: match " + std::to_string(filters.size()) + " filters",
+                [] {})  // documented fallback: no retained messages for this SUBSCRIBE
+          : 0;
+  store.match_async(std::move(filters), [w = &worker_, id = id_, wait,
+                                         subs](std::vector<std::vector<message_ptr>> found) {
+    w->loop().post([w, id, wait, subs, found = std::move(found)]() mutable {
+      w->contained(w->channel_by_id(id), "answer", [&](channel* ch) {
+        if (ch == nullptr || ch->session_ == nullptr) return;
+        auto deliver = [&] {
+          for (std::size_t i = 0; i < found.size() && i < subs->size(); ++i)
+            ch->send_retained(std::move(found[i]), (*subs)[i].second);
+        };
+        if (wait != 0) {
+          ch->provider_answered(wait, deliver);
+        } else {
+          deliver();
+        }
+      });
+      w->request_flush();
+    });
+  });
+}
+
+void channel::send_retained(std::vector<message_ptr> messages, const subscription& sub) {
   const auto now = std::chrono::steady_clock::now();
-  for (auto& msg : worker_.owner().retained().match(filter, now)) {
+  for (auto& msg : messages) {
     delivery d;
     d.qos = std::min(msg->qos, sub.opts.qos);
     d.retain = true;  // retained on subscribe always carry RETAIN=1 [MQTT-3.3.1-9]
@@ -285,7 +329,9 @@ void channel::handle_unsubscribe(const mqtt::unsubscribe_packet& u) {
       worker_.owner().exclusive().release(it->second.filter, client_.client_id);
     worker_.stats().sub(worker_.stats().subscriptions);
     if (it->second.shared()) worker_.stats().sub(worker_.stats().shared_subscriptions);
+    if (session_->journal() != nullptr) worker_.journal().unsubscribed(*session_, filter);
     subs.erase(it);
+    worker_.request_flush();
     ack.codes.push_back(reason_code::success);
     publish_subscription_event(false, filter, nullptr);
     if (!worker_.hooks().empty(ECP_HOOK_SESSION_UNSUBSCRIBED)) {

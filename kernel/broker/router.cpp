@@ -78,9 +78,10 @@ void router::prune(node* n) {
   }
 }
 
-bool router::add(std::string_view filter, std::string_view group, const route& r) {
+router::change router::add(std::string_view filter, std::string_view group, const route& r) {
   node* n = find_or_create(filter);
   const bool had = n->has_subscribers();
+  const bool had_local = n->has_local();
   std::vector<route>* list = &n->routes;
   if (!group.empty()) {
     auto g = std::find_if(n->groups.begin(), n->groups.end(),
@@ -94,18 +95,18 @@ bool router::add(std::string_view filter, std::string_view group, const route& r
   for (auto& existing : *list) {
     if (existing.who == r.who) {
       existing = r;
-      return false;
+      return change::none;
     }
   }
   list->push_back(r);
   routes_.fetch_add(1, std::memory_order_relaxed);
   if (!had) filters_.fetch_add(1, std::memory_order_relaxed);
-  return true;
+  return had_local ? change::added : change::first_local;
 }
 
-bool router::remove(std::string_view filter, std::string_view group, subscriber_ref who) {
+router::change router::remove(std::string_view filter, std::string_view group, subscriber_ref who) {
   node* n = find(filter);
-  if (n == nullptr) return false;
+  if (n == nullptr) return change::none;
   bool removed = false;
   auto drop = [&](std::vector<route>& list) {
     auto it = std::find_if(list.begin(), list.end(), [&](const route& r) { return r.who == who; });
@@ -128,11 +129,76 @@ bool router::remove(std::string_view filter, std::string_view group, subscriber_
       }
     }
   }
-  if (!removed) return false;
+  if (!removed) return change::none;
+  routes_.fetch_sub(1, std::memory_order_relaxed);
+  if (!n->has_subscribers()) filters_.fetch_sub(1, std::memory_order_relaxed);
+  const bool still_local = n->has_local();
+  prune(n);
+  return still_local ? change::removed : change::last_local;
+}
+
+bool router::add_remote(std::string_view filter, std::uint16_t node_index) {
+  node* n = find_or_create(filter);
+  if (std::find(n->remotes.begin(), n->remotes.end(), node_index) != n->remotes.end()) return false;
+  const bool had = n->has_subscribers();
+  n->remotes.push_back(node_index);
+  routes_.fetch_add(1, std::memory_order_relaxed);
+  if (!had) filters_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+bool router::remove_remote(std::string_view filter, std::uint16_t node_index) {
+  node* n = find(filter);
+  if (n == nullptr) return false;
+  auto it = std::find(n->remotes.begin(), n->remotes.end(), node_index);
+  if (it == n->remotes.end()) return false;
+  n->remotes.erase(it);
   routes_.fetch_sub(1, std::memory_order_relaxed);
   if (!n->has_subscribers()) filters_.fetch_sub(1, std::memory_order_relaxed);
   prune(n);
   return true;
+}
+
+std::size_t router::remove_node_from(node* n, std::uint16_t node_index) {
+  std::size_t removed = 0;
+  auto it = std::find(n->remotes.begin(), n->remotes.end(), node_index);
+  if (it != n->remotes.end()) {
+    n->remotes.erase(it);
+    ++removed;
+    routes_.fetch_sub(1, std::memory_order_relaxed);
+    if (!n->has_subscribers()) filters_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  for (auto& [level, child] : n->children)
+    removed += remove_node_from(child.get(), node_index);
+  if (n->plus) removed += remove_node_from(n->plus.get(), node_index);
+  if (n->hash) removed += remove_node_from(n->hash.get(), node_index);
+  return removed;
+}
+
+std::size_t router::remove_node(std::uint16_t node_index) {
+  // Prunes nothing while walking; empty nodes go with the next removal below them.
+  return remove_node_from(root_.get(), node_index);
+}
+
+void router::collect_filters(const node* n, std::string& prefix,
+                             std::vector<std::string>& out) const {
+  if (n != root_.get() && n->has_local()) out.push_back(prefix);
+  auto visit = [&](const node* child, std::string_view level) {
+    const auto size = prefix.size();
+    if (n != root_.get()) prefix.push_back('/');
+    prefix.append(level);
+    collect_filters(child, prefix, out);
+    prefix.resize(size);
+  };
+  for (const auto& [level, child] : n->children)
+    visit(child.get(), level);
+  if (n->plus) visit(n->plus.get(), "+");
+  if (n->hash) visit(n->hash.get(), "#");
+}
+
+void router::local_filters(std::vector<std::string>& out) const {
+  std::string prefix;
+  collect_filters(root_.get(), prefix, out);
 }
 
 share_group* router::find_group(std::string_view filter, std::string_view group) {

@@ -47,6 +47,7 @@ void session::enqueue(delivery d, delivery_stats& stats) {
     // EMQX's policy: the oldest queued message gives way to the new one.
     const delivery& oldest = mqueue_.front();
     stats.drop(*this, oldest, oldest.qos == 0 ? drop_reason::qos0_msg : drop_reason::queue_full);
+    if (journal_ != nullptr && oldest.qos > 0) journal_->done(*this, oldest, 0);
     mqueue_.pop_front();
   }
   mqueue_.push_back(std::move(d));
@@ -57,6 +58,7 @@ bool session::send_now(delivery& d, outbound* out, steady_clock::time_point now,
                        delivery_stats& stats) {
   if (d.msg->expired(now)) {
     stats.drop(*this, d, drop_reason::expired);
+    if (journal_ != nullptr && d.qos > 0) journal_->done(*this, d, 0);
     return true;  // consumed
   }
   if (d.qos == 0) {
@@ -75,9 +77,11 @@ bool session::send_now(delivery& d, outbound* out, steady_clock::time_point now,
   const std::uint16_t pid = next_packet_id();
   if (!out->send_publish(d, pid, false)) {
     stats.drop(*this, d, drop_reason::too_large);
+    if (journal_ != nullptr) journal_->done(*this, d, 0);
     return true;
   }
   ++stats.sent;
+  if (journal_ != nullptr) journal_->sent(*this, d, pid);
   const wait state = d.qos == 1 ? wait::puback : wait::pubrec;
   inflight_.push_back(inflight_entry{std::move(d), pid, state, now});
   return true;
@@ -86,6 +90,7 @@ bool session::send_now(delivery& d, outbound* out, steady_clock::time_point now,
 void session::deliver(delivery d, outbound* out, steady_clock::time_point now,
                       delivery_stats& stats) {
   if (limits_.upgrade_qos) d.qos = std::max(d.qos, d.msg->qos);
+  if (journal_ != nullptr && d.qos > 0) journal_->appended(*this, d);
   if (out == nullptr) {
     if (d.qos == 0 && !limits_.mqueue_store_qos0) {
       stats.drop(*this, d, drop_reason::qos0_msg);
@@ -118,6 +123,7 @@ bool session::on_puback(std::uint16_t packet_id, outbound* out, steady_clock::ti
                         delivery_stats& stats, message_ptr* acked) {
   auto it = find_inflight(packet_id);
   if (it == inflight_.end() || it->state != wait::puback) return false;
+  if (journal_ != nullptr) journal_->done(*this, it->d, packet_id);
   if (acked != nullptr) *acked = std::move(it->d.msg);
   inflight_.erase(it);
   drain(out, now, stats);
@@ -131,12 +137,17 @@ bool session::on_pubrec(std::uint16_t packet_id, bool refused, outbound* out,
   if (acked != nullptr && it->state == wait::pubrec) *acked = it->d.msg;
   if (refused) {
     // A PUBREC with an error reason code ends the exchange: no PUBREL follows.
+    if (journal_ != nullptr) journal_->done(*this, it->d, packet_id);
     inflight_.erase(it);
     drain(out, now, stats);
     return true;
   }
   it->state = wait::pubcomp;
-  it->d.msg.reset();  // the payload is no longer needed once the client has it
+  if (journal_ != nullptr) {
+    journal_->received(*this, it->d, packet_id);  // its id is kept for the DONE to come
+  } else {
+    it->d.msg.reset();  // the payload is no longer needed once the client has it
+  }
   if (out != nullptr) out->send_pubrel(packet_id);
   return true;
 }
@@ -145,6 +156,7 @@ bool session::on_pubcomp(std::uint16_t packet_id, outbound* out, steady_clock::t
                          delivery_stats& stats) {
   auto it = find_inflight(packet_id);
   if (it == inflight_.end() || it->state != wait::pubcomp) return false;
+  if (journal_ != nullptr) journal_->done(*this, it->d, packet_id);
   inflight_.erase(it);
   drain(out, now, stats);
   return true;
@@ -189,17 +201,24 @@ session::rel_status session::await_rel(std::uint16_t packet_id, steady_clock::ti
   if (limits_.max_awaiting_rel != 0 && ids.size() >= limits_.max_awaiting_rel)
     return rel_status::too_many;
   ids.emplace(packet_id, now);
+  if (journal_ != nullptr) journal_->rel_awaited(*this, packet_id);
   return rel_status::accepted;
 }
 
 bool session::release(std::uint16_t packet_id) {
-  return awaiting_rel_ && awaiting_rel_->erase(packet_id) > 0;
+  const bool had = awaiting_rel_ && awaiting_rel_->erase(packet_id) > 0;
+  if (had && journal_ != nullptr) journal_->rel_released(*this, packet_id);
+  return had;
 }
 
 std::size_t session::expire_awaiting_rel(steady_clock::time_point now,
                                          std::chrono::milliseconds timeout) {
   if (!awaiting_rel_) return 0;
-  return std::erase_if(*awaiting_rel_, [&](const auto& kv) { return now - kv.second >= timeout; });
+  return std::erase_if(*awaiting_rel_, [&](const auto& kv) {
+    const bool expired = now - kv.second >= timeout;
+    if (expired && journal_ != nullptr) journal_->rel_released(*this, kv.first);
+    return expired;
+  });
 }
 
 steady_clock::time_point session::next_rel_expiry(std::chrono::milliseconds timeout) const {

@@ -33,6 +33,9 @@ struct delivery {
   bool retain = false;                // the RETAIN flag to send
   std::uint32_t subscription_id = 0;  // 0: none
   std::string share;                  // "group\nfilter" when it came through a shared subscription
+  // Set while its publisher's PUBACK/PUBREC waits for the session stores to keep it
+  // (see ack_barrier); resolved by the worker that delivers it.
+  std::shared_ptr<struct ack_barrier> barrier;
 };
 
 struct subscription {
@@ -77,6 +80,20 @@ class drop_listener {
  public:
   virtual ~drop_listener() = default;
   virtual void delivery_dropped(const session& s, const delivery& d, drop_reason why) = 0;
+};
+
+// Told about every change to a session whose store keeps it change by change (a
+// persistent session with a session store that takes changes, ABI 1.1 on_apply). The
+// worker batches them per loop iteration.
+class session_journal {
+ public:
+  virtual ~session_journal() = default;
+  virtual void appended(const session& s, const delivery& d) = 0;  // QoS 1/2 only
+  virtual void sent(const session& s, const delivery& d, std::uint16_t packet_id) = 0;
+  virtual void received(const session& s, const delivery& d, std::uint16_t packet_id) = 0;
+  virtual void done(const session& s, const delivery& d, std::uint16_t packet_id) = 0;
+  virtual void rel_awaited(const session& s, std::uint16_t packet_id) = 0;
+  virtual void rel_released(const session& s, std::uint16_t packet_id) = 0;
 };
 
 // What happened to the messages a call handled, for the metrics.
@@ -175,6 +192,9 @@ class session {
   void restore_queued(delivery d);
   void restore_awaiting_rel(std::uint16_t packet_id, steady_clock::time_point since);
   void restore_last_packet_id(std::uint16_t id) { last_packet_id_ = id; }
+  // Set while the session's store keeps it change by change; null otherwise.
+  void set_journal(session_journal* j) { journal_ = j; }
+  session_journal* journal() const { return journal_; }
   // Takes back what a saved session had in flight and queued, ahead of what this session
   // queued since it was restored; beyond max_mqueue_len the oldest queued give way.
   void adopt_stored(std::vector<stored_inflight> inflight, std::vector<delivery> queue,
@@ -217,6 +237,7 @@ class session {
   using awaiting_rel_map = std::unordered_map<std::uint16_t, steady_clock::time_point>;
   std::unique_ptr<awaiting_rel_map> awaiting_rel_;
   std::uint16_t last_packet_id_ = 0;
+  session_journal* journal_ = nullptr;
 };
 
 }  // namespace emqx_cpp::broker

@@ -135,6 +135,35 @@ steady_clock::time_point from_wall_ms(std::uint64_t wall_ms) {
   return steady_clock::now() + std::chrono::milliseconds(left);
 }
 
+std::string encode_forward_batch(const std::vector<message_ptr>& messages) {
+  store::ForwardBatch out;
+  for (const auto& m : messages)
+    encode_message(*m, *out.add_messages());
+  return out.SerializeAsString();
+}
+
+std::optional<std::vector<message_ptr>> decode_forward_batch(std::string_view bytes,
+                                                             std::string* why) {
+  store::ForwardBatch in;
+  if (bytes.size() > std::size_t{INT32_MAX} ||
+      !in.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    if (why != nullptr) *why = "not a forwarded batch";
+    return std::nullopt;
+  }
+  decoder d;
+  std::vector<message_ptr> out;
+  out.reserve(static_cast<std::size_t>(in.messages_size()));
+  for (const auto& m : in.messages()) {
+    message_ptr msg;
+    if (!d.message_from(m, msg)) {
+      if (why != nullptr) *why = d.why;
+      return std::nullopt;
+    }
+    out.push_back(std::move(msg));
+  }
+  return out;
+}
+
 std::string encode_session(const session& cs, std::uint64_t now_ms,
                            std::uint64_t will_publish_at_ms) {
   auto& s = const_cast<session&>(cs);  // the walkers are not const; nothing is changed

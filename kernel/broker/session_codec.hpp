@@ -54,6 +54,12 @@ std::string encode_session(const session& s, std::uint64_t now_ms,
 // nullopt, with the reason in `why`, for anything a session cannot hold.
 std::optional<stored_session> decode_session(std::string_view blob, std::string* why = nullptr);
 
+// Messages forwarded to another node of the cluster, and back (checked like the
+// messages of a stored session; nullopt if any is bad).
+std::string encode_forward_batch(const std::vector<message_ptr>& messages);
+std::optional<std::vector<message_ptr>> decode_forward_batch(std::string_view bytes,
+                                                             std::string* why = nullptr);
+
 // Wall clock milliseconds for a steady-clock instant (0 stays 0), and back.
 std::uint64_t to_wall_ms(steady_clock::time_point t);
 steady_clock::time_point from_wall_ms(std::uint64_t wall_ms);

@@ -21,6 +21,42 @@ void worker::save_session(session_slot& slot) {
   stored_ids_.insert(s.client_id());
 }
 
+bool worker::journaling() {
+  auto* store = owner_.session_store();
+  return store != nullptr && store->takes_changes();
+}
+
+void worker::start_journal(session_slot& slot) {
+  session& s = *slot.s;
+  if (s.expiry_interval == 0 || !journaling()) {
+    s.set_journal(nullptr);
+    return;
+  }
+  if (s.journal() == nullptr) save_session(slot);  // the base the changes apply to
+  s.set_journal(&journal_);
+}
+
+void worker::send_journal() {
+  if (journal_.empty()) return;
+  auto batch = journal_.take();
+  auto* store = owner_.session_store();
+  if (store == nullptr || !store->takes_changes()) {
+    for (auto& b : batch.barriers)
+      b->resolve();
+    return;
+  }
+  store->apply(std::move(batch.changes), batch.store,
+               [barriers = std::move(batch.barriers), this](bool ok) {
+                 if (!ok)
+                   log_->warn(
+                       "session_changes_not_kept count={} reason=\"the session store "
+                       "refused them\"",
+                       barriers.size());
+                 for (const auto& b : barriers)
+                   b->resolve();
+               });
+}
+
 bool worker::store_may_hold(const std::string& client_id) {
   auto* store = owner_.session_store();
   if (store == nullptr) return false;
@@ -65,6 +101,8 @@ void worker::restore_session(stored_session st) {
   }
   slot.stored_state = !st.inflight.empty() || !st.queue.empty() || !st.awaiting_rel.empty() ||
                       st.last_packet_id != 0;
+  // Kept change by change from here, on top of what the store holds.
+  if (journaling() && s.expiry_interval != 0) s.set_journal(&journal_);
   stored_ids_.insert(st.client_id);
   const std::uint64_t now = wall_clock_ms();
   if (st.will && st.will_publish_at_ms != 0) {

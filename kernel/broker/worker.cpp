@@ -160,6 +160,9 @@ void worker::end_of_iteration() {
       contained(ch, "flush", [](channel* c) { c->flush(); });
   }
   report_deliveries();
+  send_journal();
+  send_forwards();
+  owner_.flush_route_changes();
   retired_.clear();
   std::erase_if(lingering_, [](const lingering& l) { return l.conn->closed(); });
 }
@@ -336,7 +339,8 @@ void worker::park_session(session_slot& slot) {
     end_session(s.client_id(), "expired");
     return;
   }
-  save_session(slot);
+  // A session kept change by change is in the store already.
+  if (s.journal() == nullptr) save_session(slot);
   if (s.expiry_interval == 0xFFFFFFFF) return;  // never expires
   const std::string client_id = s.client_id();
   slot.expiry_timer = loop_.schedule(std::chrono::seconds(s.expiry_interval), [this, client_id] {
@@ -448,12 +452,16 @@ void worker::notify_session(ecp_hook_point hook, const session& s, int reason) {
 }
 
 std::size_t worker::publish(const message_ptr& m,
-                            const std::function<void(std::size_t)>& before_delivery) {
+                            const std::function<void(std::size_t)>& before_delivery,
+                            const std::shared_ptr<ack_barrier>& barrier) {
   // Match under the replica's lock, deliver after it: delivery never waits on a
   // subscriber applying a route, and a nested publish cannot deadlock.
   std::vector<hit> hits;
   hits.swap(hits_);
   const auto strategy = cfg().mqtt.shared_subscription_strategy;
+  // A message from another node is delivered here only: that node forwarded it already.
+  const bool forwardable = m->origin == nullptr && !m->sys;
+  std::size_t remote = 0;
   {
     std::lock_guard lock(router_mutex_);
     router_.match(
@@ -464,23 +472,39 @@ std::size_t worker::publish(const message_ptr& m,
         [&](share_group& g) {
           const std::size_t i = pick_member(g, strategy, m->topic, m->publisher, index_, rng_);
           if (i != SIZE_MAX) hits.push_back(hit{g.members[i], g.name + "\n" + g.filter});
+        },
+        [&](std::uint16_t node) {
+          if (!forwardable) return;
+          if (forwards_.size() <= node) forwards_.resize(node + 1);
+          auto& batch = forwards_[node];
+          // Once per node, however many of its filters match.
+          if (batch.empty() || batch.back() != m) {
+            batch.push_back(m);
+            ++remote;
+          }
         });
   }
-  const std::size_t matched = hits.size();
+  if (remote != 0) request_flush();
+  const std::size_t matched = hits.size() + remote;
   if (matched == 0 && !m->sys) {
     stats_.add(stats_.messages_dropped_no_subscribers);
     message_dropped(*m, "no_subscribers", mqtt::reason_code::no_matching_subscribers);
   }
   if (before_delivery) before_delivery(matched);
   for (auto& h : hits)
-    dispatch(h.r, m, std::move(h.share));
+    dispatch(h.r, m, std::move(h.share), barrier);
   hits.clear();
   if (hits_.empty()) hits_.swap(hits);
   return matched;
 }
 
-void worker::dispatch(const route& r, const message_ptr& m, std::string share) {
+void worker::dispatch(const route& r, const message_ptr& m, std::string share,
+                      const std::shared_ptr<ack_barrier>& barrier) {
   delivery d;
+  if (barrier && m->qos > 0) {
+    barrier->hold();
+    d.barrier = barrier;
+  }
   d.qos = std::min(m->qos, r.opts.qos);
   d.retain = r.opts.retain_as_published && m->retain;
   d.subscription_id = r.subscription_id;
@@ -500,9 +524,20 @@ void worker::deliver_local(std::uint64_t session_id, delivery d, bool no_local) 
   if (slot == nullptr) {
     // The session ended while the message was on its way.
     log_->debug("undeliverable session_id={:#x} topic={}", session_id, d.msg->topic);
+    if (d.barrier) d.barrier->resolve();
     return;
   }
   session& s = *slot->s;
+  // The publisher's acknowledgement waits for this copy only if it is kept change by
+  // change: then until the batch holding it is written, else not at all.
+  if (auto barrier = std::move(d.barrier)) {
+    if (s.journal() != nullptr && d.qos > 0) {
+      journal_.hold(std::move(barrier));
+      request_flush();
+    } else {
+      barrier->resolve();
+    }
+  }
   if (no_local && d.msg->publisher == s.client_id()) {
     delivery_.drop(s, d, drop_reason::no_local);
     return;
@@ -525,7 +560,9 @@ void worker::add_route(const std::string& filter, const std::string& group, cons
   for (std::size_t w = 0; w < owner_.worker_count(); ++w) {
     worker& replica = owner_.worker_at(w);
     std::lock_guard lock(replica.router_mutex_);
-    replica.router_.add(filter, group, r);
+    const auto change = replica.router_.add(filter, group, r);
+    // Replica 0 orders every change of every worker: the cluster learns them in order.
+    if (w == 0 && change == router::change::first_local) owner_.route_changed(filter, true);
   }
 }
 
@@ -533,7 +570,44 @@ void worker::remove_route(const std::string& filter, const std::string& group, s
   for (std::size_t w = 0; w < owner_.worker_count(); ++w) {
     worker& replica = owner_.worker_at(w);
     std::lock_guard lock(replica.router_mutex_);
-    replica.router_.remove(filter, group, who);
+    const auto change = replica.router_.remove(filter, group, who);
+    if (w == 0 && change == router::change::last_local) owner_.route_changed(filter, false);
+  }
+}
+
+void worker::remote_route(const std::string& filter, std::uint16_t node, bool added) {
+  std::lock_guard lock(router_mutex_);
+  if (added) {
+    router_.add_remote(filter, node);
+  } else {
+    router_.remove_remote(filter, node);
+  }
+}
+
+std::size_t worker::forget_node(std::uint16_t node) {
+  std::lock_guard lock(router_mutex_);
+  return router_.remove_node(node);
+}
+
+void worker::local_filters(std::vector<std::string>& out) {
+  std::lock_guard lock(router_mutex_);
+  router_.local_filters(out);
+}
+
+void worker::send_forwards() {
+  auto* cluster = owner_.cluster();
+  for (std::size_t n = 0; n < forwards_.size(); ++n) {
+    auto& batch = forwards_[n];
+    if (batch.empty()) continue;
+    const std::string* node = owner_.nodes().name(static_cast<std::uint16_t>(n));
+    if (cluster != nullptr && node != nullptr) {
+      std::uint8_t qos_max = 0;
+      for (const auto& m : batch)
+        qos_max = std::max(qos_max, m->qos);
+      stats_.add(stats_.messages_forward, batch.size());
+      cluster->forward(*node, encode_forward_batch(batch), qos_max);
+    }
+    batch.clear();
   }
 }
 
@@ -552,7 +626,7 @@ void worker::redispatch_shared(session& s) {
                                         d.msg->publisher, index_, rng_, s.id());
       if (i != SIZE_MAX && g->members[i].who.session_id != s.id()) target = g->members[i];
     }
-    if (target) dispatch(*target, d.msg, d.share);
+    if (target) dispatch(*target, d.msg, d.share, nullptr);
   }
 }
 

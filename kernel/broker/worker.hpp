@@ -32,6 +32,7 @@
 #include "broker/router.hpp"
 #include "broker/session.hpp"
 #include "broker/session_codec.hpp"
+#include "broker/session_journal.hpp"
 #include "config/broker_config.hpp"
 #include "mqtt/packets.hpp"
 #include "net/tcp_connection.hpp"
@@ -85,6 +86,7 @@ struct worker_stats {
   std::atomic<std::uint64_t> messages_dropped_no_subscribers{0};
   std::atomic<std::uint64_t> messages_dropped_await_pubrel_timeout{0};
   std::atomic<std::uint64_t> messages_dropped_receive_maximum{0};
+  std::atomic<std::uint64_t> messages_forward{0};  // sent to other nodes
   // One subscriber's copy dropped (delivery.dropped), by drop_reason.
   std::atomic<std::uint64_t> delivery_dropped{0};
   std::array<std::atomic<std::uint64_t>, drop_reason_count> delivery_dropped_by{};
@@ -218,6 +220,14 @@ class worker final : public drop_listener {
   // without them (before what it queued since).
   void merge_stored(session_slot& slot, stored_session& s);
   std::uint64_t new_wait_id() { return next_wait_++; }
+  // Whether the session store keeps sessions change by change (ABI 1.1 on_apply).
+  bool journaling();
+  // The batch this worker's persistent sessions write their changes into; sent to the
+  // store at the end of the loop iteration.
+  change_batch& journal() { return journal_; }
+  // Starts keeping `slot`'s session change by change, if it outlives its connection and
+  // the store takes changes: the whole session is written first, as the base.
+  void start_journal(session_slot& slot);
   // A message entering the broker on this worker gets its id and its timestamp.
   void stamp(message& m) {
     const std::uint64_t us = wall_clock_us();
@@ -230,10 +240,20 @@ class worker final : public drop_listener {
   // `before_delivery` runs after matching and before any delivery, with the count: the
   // publisher's PUBACK goes out first, so a client subscribed to its own topic sees
   // the acknowledgement before the message, as with other brokers.
+  // `barrier`: the publisher's acknowledgement waiting for the session stores (each
+  // dispatched copy holds it until resolved).
   std::size_t publish(const message_ptr& m,
-                      const std::function<void(std::size_t)>& before_delivery = {});
+                      const std::function<void(std::size_t)>& before_delivery = {},
+                      const std::shared_ptr<ack_barrier>& barrier = nullptr);
   void add_route(const std::string& filter, const std::string& group, const route& r);
   void remove_route(const std::string& filter, const std::string& group, subscriber_ref who);
+  // ---- the cluster (any thread; each takes this replica's lock) ----
+  // Another node subscribes to `filter` (or stopped).
+  void remote_route(const std::string& filter, std::uint16_t node, bool added);
+  // Forgets every route of `node` in this replica; returns how many.
+  std::size_t forget_node(std::uint16_t node);
+  // Every filter with a local subscriber, from this replica.
+  void local_filters(std::vector<std::string>& out);
   // Route and filter counts of this replica (read from any thread).
   std::size_t route_count() const { return router_.route_count(); }
   std::size_t filter_count() const { return router_.filter_count(); }
@@ -263,7 +283,8 @@ class worker final : public drop_listener {
   void escaped(channel* ch, const char* where, const char* what);
   static void on_flush_event(int fd, short what, void* self);
   void end_of_iteration();
-  void dispatch(const route& r, const message_ptr& m, std::string share);
+  void dispatch(const route& r, const message_ptr& m, std::string share,
+                const std::shared_ptr<ack_barrier>& barrier);
   void receive_deliveries(std::vector<remote_delivery> batch);
   void redispatch_shared(session& s);
   void accept(net::accepted_socket s, std::size_t listener);
@@ -300,6 +321,8 @@ class worker final : public drop_listener {
   std::uint64_t next_session_ = 1;
   std::uint64_t next_wait_ = 1;
   std::unordered_set<std::string> stored_ids_;  // client ids the session store may hold
+  change_batch journal_;
+  void send_journal();
   struct hit {
     route r;
     std::string share;  // "group\nfilter" for a shared subscription
@@ -308,6 +331,10 @@ class worker final : public drop_listener {
   router router_;
   std::vector<hit> hits_;  // reused by publish() so matching allocates nothing
   std::vector<std::vector<remote_delivery>> outbox_;  // per target worker
+  // Messages for other nodes of the cluster, by node index, sent at the end of the loop
+  // iteration.
+  std::vector<std::vector<message_ptr>> forwards_;
+  void send_forwards();
   // Connection deadlines: one hook per channel, one libevent timer per worker that
   // ticks while any is armed.
   runtime::timer_wheel deadlines_;

@@ -152,6 +152,37 @@ ecp_status api_provider_complete(ecp_plugin* self, std::uint64_t token, ecp_stat
       p, token, status, std::string_view(static_cast<const char*>(data), data_len));
 }
 
+ecp_status api_cluster_routes(ecp_plugin* self, const char* from_node,
+                              const ecp_route_delta* deltas, std::size_t count) {
+  auto* p = of(self);
+  if (p == nullptr || from_node == nullptr || (deltas == nullptr && count != 0))
+    return ECP_ERR_INVALID_ARGUMENT;
+  std::vector<std::pair<std::string, bool>> copied;
+  copied.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto& d = deltas[i];
+    if (d.filter == nullptr || (d.op != ECP_ROUTE_ADD && d.op != ECP_ROUTE_DELETE))
+      return ECP_ERR_INVALID_ARGUMENT;
+    copied.emplace_back(d.filter, d.op == ECP_ROUTE_ADD);
+  }
+  return p->ctx().services.cluster_routes(p, from_node, std::move(copied));
+}
+
+ecp_status api_cluster_deliver(ecp_plugin* self, const char* from_node, const void* batch,
+                               std::size_t len) {
+  auto* p = of(self);
+  if (p == nullptr || from_node == nullptr || (batch == nullptr && len != 0))
+    return ECP_ERR_INVALID_ARGUMENT;
+  return p->ctx().services.cluster_deliver(p, from_node,
+                                           std::string_view(static_cast<const char*>(batch), len));
+}
+
+ecp_status api_cluster_peer(ecp_plugin* self, const char* node, int up) {
+  auto* p = of(self);
+  if (p == nullptr || node == nullptr) return ECP_ERR_INVALID_ARGUMENT;
+  return p->ctx().services.cluster_peer(p, node, up != 0);
+}
+
 ecp_status api_mgmt_reply(ecp_plugin* self, std::uint64_t request_id, std::int32_t status,
                           const char* content_type, const void* body, std::size_t body_len) {
   auto* p = of(self);
@@ -310,6 +341,9 @@ ecp_host_api make_host_api() {
   api.api_register_route = api_register_route;
   api.api_mgmt_reply = api_mgmt_reply;
   api.api_provider_complete = api_provider_complete;
+  api.api_cluster_routes = api_cluster_routes;
+  api.api_cluster_deliver = api_cluster_deliver;
+  api.api_cluster_peer = api_cluster_peer;
   // Message and event accessors are the broker's (it owns those objects): see
   // broker::install_plugin_message_api.
   return api;

@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "emqx_cpp/plugin.h"
 #include "plugin/hook_registry.hpp"
@@ -51,6 +53,13 @@ class host_services {
   // api_provider_complete: answers a completion-style provider call of `owner`.
   virtual ecp_status provider_complete(const hook_owner* owner, std::uint64_t token,
                                        ecp_status status, std::string_view data) = 0;
+  // The cluster transport's inbound side (api_cluster_routes, api_cluster_deliver,
+  // api_cluster_peer); any thread. A delta is (filter, added).
+  virtual ecp_status cluster_routes(const hook_owner* owner, std::string_view from_node,
+                                    std::vector<std::pair<std::string, bool>> deltas) = 0;
+  virtual ecp_status cluster_deliver(const hook_owner* owner, std::string_view from_node,
+                                     std::string_view batch) = 0;
+  virtual ecp_status cluster_peer(const hook_owner* owner, std::string_view node, bool up) = 0;
 
   // Returns once every I/O worker has finished what it was running when called, so code
   // removed from the hook chains is no longer executing anywhere.

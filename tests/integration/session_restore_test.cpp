@@ -125,11 +125,88 @@ TEST_CASE("a clean start or a new client does not touch the store; a discarded s
   }));
   mqtt::connect_packet again = persistent("never-seen");
   again.clean_start = true;
+  again.props.session_expiry_interval = 0;  // and the new session ends with its connection
   mqtt_client discard("127.0.0.1", b.port());
   REQUIRE(discard.connect(again));
   CHECK(eventually([&] {
     for (const auto& e : std::filesystem::directory_iterator(dir))
       if (e.path().filename().string().rfind("s-", 0) == 0) return false;
     return true;
+  }));
+}
+
+TEST_CASE("changes to persistent sessions reach the store, and PUBACK waits until they are kept") {
+  const std::string dir = fresh_store("store-journal");
+  fixture_broker b(
+      "store_journal", "fx_store",
+      {"EMQX_CPP_PLUGINS__FX_STORE__DIR=" + dir, "EMQX_CPP_PLUGINS__FX_STORE__APPLY_DELAY_MS=500"});
+  const std::string journal = dir + "/journal.log";
+  auto journal_text = [&] {
+    std::ifstream in(journal);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  {
+    mqtt_client sub("127.0.0.1", b.port());
+    REQUIRE(sub.connect(persistent("journaled")));
+    REQUIRE(sub.subscribe("j/#", 1));
+    REQUIRE(sub.send(mqtt::disconnect_packet{}));
+  }
+  CHECK(eventually([&] {
+    return journal_text().find("subscribed client=journaled pid=0 filter=j/#") != std::string::npos;
+  }));
+
+  mqtt_client pub("127.0.0.1", b.port());
+  REQUIRE(pub.connect("journal-pub"));
+  auto timed_publish = [&](const std::string& topic, std::uint16_t id) {
+    mqtt::publish_packet p;
+    p.topic = topic;
+    p.payload = "p" + std::to_string(id);
+    p.qos = 1;
+    p.packet_id = id;
+    REQUIRE(pub.send(p));
+  };
+  // To a persistent session: held until the store confirms (500 ms in this fixture).
+  auto start = std::chrono::steady_clock::now();
+  timed_publish("j/1", 1);
+  auto ack = pub.expect<mqtt::ack_packet>(5s);
+  REQUIRE(ack);
+  CHECK(ack->packet_id == 1);
+  CHECK(std::chrono::steady_clock::now() - start >= 450ms);
+  CHECK(journal_text().find("appended client=journaled pid=0 topic=j/1 payload=p1 qos=1") !=
+        std::string::npos);
+  // To nobody persistent: not held.
+  start = std::chrono::steady_clock::now();
+  timed_publish("other/x", 2);
+  ack = pub.expect<mqtt::ack_packet>(5s);
+  REQUIRE(ack);
+  CHECK(std::chrono::steady_clock::now() - start < 400ms);
+  // Acknowledgements keep the order of the PUBLISH packets even when only the first waits.
+  timed_publish("j/3", 3);
+  timed_publish("other/y", 4);
+  auto first = pub.expect<mqtt::ack_packet>(5s);
+  auto second = pub.expect<mqtt::ack_packet>(5s);
+  REQUIRE(first);
+  REQUIRE(second);
+  CHECK(first->packet_id == 3);
+  CHECK(second->packet_id == 4);
+
+  // The client comes back and acknowledges: sent, then done.
+  mqtt_client sub("127.0.0.1", b.port());
+  auto back = sub.connect(persistent("journaled"));
+  REQUIRE(back);
+  CHECK(back->session_present);
+  for (int i = 0; i < 2; ++i) {
+    auto got = sub.expect<mqtt::publish_packet>();
+    REQUIRE(got);
+    mqtt::ack_packet a;
+    a.packet_id = got->packet_id;
+    REQUIRE(sub.send(a));
+  }
+  CHECK(eventually([&] {
+    const auto t = journal_text();
+    return t.find("sent client=journaled pid=") != std::string::npos &&
+           t.find("done client=journaled pid=") != std::string::npos;
   }));
 }

@@ -31,6 +31,10 @@
  *   FIXTURE_AUTHZ        a synchronous client.authorize that logs every call it gets and
  *                        refuses topics under deny/; a PUBLISH to clear/all or clear/me
  *                        clears every client's or the publisher's authorization cache
+ *   FIXTURE_LOOP         a cluster transport between broker processes on one machine:
+ *                        Unix SOCK_SEQPACKET sockets, `listen` (this node's path) and
+ *                        `peers` ("node=path,node=path"); frames are R (route changes),
+ *                        M (a batch of messages), each naming the sending node
  *   FIXTURE_DROPS        logs every message.dropped, delivery.dropped and
  *                        message.delivered with its reason name and topic
  *   FIXTURE_ORDER        records the order of its lifecycle in the file `journal` and
@@ -882,6 +886,279 @@ static ecp_hook_result on_counted_authorize(void* user_data, const ecp_event* ev
 }
 #endif
 
+#if defined(FIXTURE_LOOP)
+#include <errno.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define LOOP_MAX_PEERS 8
+#define LOOP_MAX_FRAME (4 * 1024 * 1024)
+
+struct loop_peer {
+  char name[128];
+  char path[256];
+  int fd; /* outgoing connection, -1 until connected */
+};
+
+static char loop_listen[256];
+static struct loop_peer loop_peers[LOOP_MAX_PEERS];
+static int loop_peer_count;
+static int loop_listen_fd = -1;
+static volatile int loop_stopping;
+static pthread_t loop_acceptor;
+static pthread_t loop_connector;
+static pthread_mutex_t loop_lock = PTHREAD_MUTEX_INITIALIZER;
+static int loop_readers[16];
+static int loop_reader_count;
+
+/* [type][node]\0[payload] in one datagram. */
+static int loop_send(struct loop_peer* p, char type, const void* payload, size_t len) {
+  const char* self_name = host->api_node_name(self);
+  size_t name_len = strlen(self_name) + 1;
+  char* frame = (char*)malloc(1 + name_len + len);
+  ssize_t n;
+  frame[0] = type;
+  memcpy(frame + 1, self_name, name_len);
+  if (len > 0) memcpy(frame + 1 + name_len, payload, len);
+  n = send(p->fd, frame, 1 + name_len + len, MSG_NOSIGNAL);
+  free(frame);
+  return n == (ssize_t)(1 + name_len + len) ? 0 : -1;
+}
+
+static struct loop_peer* loop_find(const char* node) {
+  int i;
+  for (i = 0; i < loop_peer_count; ++i)
+    if (strcmp(loop_peers[i].name, node) == 0) return &loop_peers[i];
+  return NULL;
+}
+
+/* Route deltas as [op][filter]\0 ... */
+static char* encode_routes(const ecp_route_delta* d, size_t count, size_t* len) {
+  size_t i;
+  size_t total = 0;
+  char* out;
+  char* at;
+  for (i = 0; i < count; ++i)
+    total += 2 + strlen(d[i].filter);
+  out = (char*)malloc(total > 0 ? total : 1);
+  at = out;
+  for (i = 0; i < count; ++i) {
+    size_t fl = strlen(d[i].filter) + 1;
+    *at++ = (char)d[i].op;
+    memcpy(at, d[i].filter, fl);
+    at += fl;
+  }
+  *len = total;
+  return out;
+}
+
+static void loop_lost(struct loop_peer* p) {
+  /* Called with loop_lock held. */
+  if (p->fd < 0) return;
+  close(p->fd);
+  p->fd = -1;
+  host->api_cluster_peer(self, p->name, 0);
+}
+
+static ecp_status loop_routes(void* state, const ecp_route_delta* deltas, size_t count) {
+  size_t len = 0;
+  char* payload = encode_routes(deltas, count, &len);
+  int i;
+  (void)state;
+  pthread_mutex_lock(&loop_lock);
+  for (i = 0; i < loop_peer_count; ++i)
+    if (loop_peers[i].fd >= 0 && loop_send(&loop_peers[i], 'R', payload, len) != 0)
+      loop_lost(&loop_peers[i]);
+  pthread_mutex_unlock(&loop_lock);
+  free(payload);
+  return ECP_OK;
+}
+
+static ecp_status loop_sync(void* state, const char* node, const ecp_route_delta* routes,
+                            size_t count) {
+  size_t len = 0;
+  char* payload = encode_routes(routes, count, &len);
+  struct loop_peer* p;
+  (void)state;
+  pthread_mutex_lock(&loop_lock);
+  p = loop_find(node);
+  if (p != NULL && p->fd >= 0 && loop_send(p, 'R', payload, len) != 0) loop_lost(p);
+  pthread_mutex_unlock(&loop_lock);
+  free(payload);
+  return ECP_OK;
+}
+
+static ecp_status loop_forward(void* state, const char* node, const void* batch, size_t len,
+                               uint8_t qos_max) {
+  struct loop_peer* p;
+  ecp_status st = ECP_ERR_NOT_FOUND;
+  (void)state;
+  (void)qos_max;
+  pthread_mutex_lock(&loop_lock);
+  p = loop_find(node);
+  if (p != NULL && p->fd >= 0) {
+    st = loop_send(p, 'M', batch, len) == 0 ? ECP_OK : ECP_ERR_BUSY;
+    if (st != ECP_OK) loop_lost(p);
+  }
+  pthread_mutex_unlock(&loop_lock);
+  return st;
+}
+
+static void loop_receive(const char* frame, size_t len) {
+  const char* from = frame + 1;
+  size_t from_len = strnlen(from, len - 1);
+  const char* payload = from + from_len + 1;
+  size_t payload_len;
+  if (from_len + 1 >= len) return;
+  payload_len = len - 1 - from_len - 1;
+  if (frame[0] == 'M') {
+    host->api_cluster_deliver(self, from, payload, payload_len);
+  } else if (frame[0] == 'R') {
+    ecp_route_delta deltas[256];
+    size_t n = 0;
+    const char* at = payload;
+    const char* end = payload + payload_len;
+    while (at < end) {
+      size_t fl = strnlen(at + 1, (size_t)(end - at - 1));
+      if (at + 1 + fl >= end) break;
+      deltas[n].size = sizeof(ecp_route_delta);
+      deltas[n].op = at[0];
+      deltas[n].filter = at + 1;
+      ++n;
+      at += 2 + fl;
+      if (n == 256) {
+        host->api_cluster_routes(self, from, deltas, n);
+        n = 0;
+      }
+    }
+    if (n > 0) host->api_cluster_routes(self, from, deltas, n);
+  }
+}
+
+static void* loop_read(void* arg) {
+  int fd = (int)(intptr_t)arg;
+  char* buf = (char*)malloc(LOOP_MAX_FRAME);
+  char from[128] = "";
+  for (;;) {
+    ssize_t n = recv(fd, buf, LOOP_MAX_FRAME, 0);
+    if (n <= 1) break;
+    snprintf(from, sizeof from, "%.*s", (int)strnlen(buf + 1, (size_t)n - 1), buf + 1);
+    loop_receive(buf, (size_t)n);
+  }
+  /* The peer's end closed: it is gone (its restart connects again). */
+  if (from[0] != 0 && !loop_stopping) {
+    struct loop_peer* p;
+    pthread_mutex_lock(&loop_lock);
+    p = loop_find(from);
+    if (p != NULL) loop_lost(p);
+    pthread_mutex_unlock(&loop_lock);
+  }
+  free(buf);
+  close(fd);
+  return NULL;
+}
+
+static void* loop_accept(void* arg) {
+  (void)arg;
+  for (;;) {
+    pthread_t t;
+    int fd = accept(loop_listen_fd, NULL, NULL);
+    if (fd < 0) {
+      if (loop_stopping) break;
+      continue;
+    }
+    pthread_mutex_lock(&loop_lock);
+    if (loop_reader_count < 16) loop_readers[loop_reader_count++] = fd;
+    pthread_mutex_unlock(&loop_lock);
+    if (pthread_create(&t, NULL, loop_read, (void*)(intptr_t)fd) == 0) pthread_detach(t);
+  }
+  return NULL;
+}
+
+static void* loop_connect(void* arg) {
+  (void)arg;
+  while (!loop_stopping) {
+    int i;
+    for (i = 0; i < loop_peer_count; ++i) {
+      struct loop_peer* p = &loop_peers[i];
+      struct sockaddr_un addr;
+      int fd;
+      int size = LOOP_MAX_FRAME;
+      pthread_mutex_lock(&loop_lock);
+      if (p->fd >= 0) {
+        pthread_mutex_unlock(&loop_lock);
+        continue;
+      }
+      pthread_mutex_unlock(&loop_lock);
+      fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+      memset(&addr, 0, sizeof addr);
+      addr.sun_family = AF_UNIX;
+      strncpy(addr.sun_path, p->path, sizeof addr.sun_path - 1);
+      setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+      if (connect(fd, (struct sockaddr*)&addr, sizeof addr) != 0) {
+        close(fd);
+        continue;
+      }
+      pthread_mutex_lock(&loop_lock);
+      p->fd = fd;
+      pthread_mutex_unlock(&loop_lock);
+      /* The kernel answers with on_sync: every local route, for this peer. */
+      host->api_cluster_peer(self, p->name, 1);
+    }
+    {
+      struct timespec ts = {0, 50L * 1000000L};
+      nanosleep(&ts, NULL);
+    }
+  }
+  return NULL;
+}
+
+static ecp_status loop_start(void* state) {
+  struct sockaddr_un addr;
+  int size = LOOP_MAX_FRAME;
+  (void)state;
+  loop_stopping = 0;
+  loop_listen_fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  strncpy(addr.sun_path, loop_listen, sizeof addr.sun_path - 1);
+  unlink(loop_listen);
+  setsockopt(loop_listen_fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  if (bind(loop_listen_fd, (struct sockaddr*)&addr, sizeof addr) != 0 ||
+      listen(loop_listen_fd, 8) != 0)
+    return ECP_ERR_UNSUPPORTED;
+  if (pthread_create(&loop_acceptor, NULL, loop_accept, NULL) != 0) return ECP_ERR_BUSY;
+  if (pthread_create(&loop_connector, NULL, loop_connect, NULL) != 0) return ECP_ERR_BUSY;
+  return ECP_OK;
+}
+
+static ecp_status loop_stop(void* state) {
+  int i;
+  (void)state;
+  loop_stopping = 1;
+  shutdown(loop_listen_fd, SHUT_RDWR);
+  close(loop_listen_fd);
+  pthread_join(loop_acceptor, NULL);
+  pthread_join(loop_connector, NULL);
+  pthread_mutex_lock(&loop_lock);
+  for (i = 0; i < loop_peer_count; ++i)
+    if (loop_peers[i].fd >= 0) {
+      close(loop_peers[i].fd);
+      loop_peers[i].fd = -1;
+    }
+  for (i = 0; i < loop_reader_count; ++i)
+    shutdown(loop_readers[i], SHUT_RDWR);
+  loop_reader_count = 0;
+  pthread_mutex_unlock(&loop_lock);
+  unlink(loop_listen);
+  return ECP_OK;
+}
+
+static const ecp_cluster_transport_provider loop_transport = {
+    sizeof(ecp_cluster_transport_provider), NULL, NULL, loop_routes, loop_sync, loop_forward};
+#endif
+
 static ecp_status on_init(const ecp_host_api* api, ecp_plugin* plugin, void** state) {
   host = api;
   self = plugin;
@@ -927,6 +1204,36 @@ static ecp_status on_init(const ecp_host_api* api, ecp_plugin* plugin, void** st
 #if defined(FIXTURE_AUTHZ)
   api->api_register_hook(plugin, ECP_HOOK_CLIENT_AUTHORIZE, ECP_PRIORITY_AUTHZ,
                          on_counted_authorize, NULL);
+#endif
+#if defined(FIXTURE_LOOP)
+  {
+    const char* v = NULL;
+    size_t len = 0;
+    char peers[1024];
+    char* save = NULL;
+    char* item;
+    if (api->api_config_string(plugin, "listen", &v, &len) != ECP_OK || len >= sizeof loop_listen)
+      return ECP_ERR_INVALID_ARGUMENT;
+    memcpy(loop_listen, v, len);
+    loop_listen[len] = 0;
+    if (api->api_config_string(plugin, "peers", &v, &len) != ECP_OK || len >= sizeof peers)
+      return ECP_ERR_INVALID_ARGUMENT;
+    memcpy(peers, v, len);
+    peers[len] = 0;
+    loop_peer_count = 0;
+    for (item = strtok_r(peers, ",", &save); item != NULL && loop_peer_count < LOOP_MAX_PEERS;
+         item = strtok_r(NULL, ",", &save)) {
+      char* eq = strchr(item, '=');
+      if (eq == NULL) return ECP_ERR_INVALID_ARGUMENT;
+      *eq = 0;
+      snprintf(loop_peers[loop_peer_count].name, sizeof loop_peers[0].name, "%s", item);
+      snprintf(loop_peers[loop_peer_count].path, sizeof loop_peers[0].path, "%s", eq + 1);
+      loop_peers[loop_peer_count].fd = -1;
+      ++loop_peer_count;
+    }
+    return api->api_register_provider(plugin, ECP_PROVIDER_CLUSTER_TRANSPORT, &loop_transport,
+                                      NULL);
+  }
 #endif
 #if defined(FIXTURE_MGMT)
   if (api->api_register_ctl(plugin, "fxecho", "fxecho WORD... | later | fail", on_fxecho, NULL) !=
@@ -994,11 +1301,17 @@ static ecp_status on_init(const ecp_host_api* api, ecp_plugin* plugin, void** st
 #define FIXTURE_ABI_MINOR ECP_ABI_MINOR
 #endif
 
-#if defined(FIXTURE_INSTANT)
+#if defined(FIXTURE_LOOP)
+#define FIXTURE_START loop_start
+#define FIXTURE_STOP loop_stop
+#elif defined(FIXTURE_INSTANT)
 #define FIXTURE_STOP instant_stop
 #elif defined(FIXTURE_ORDER)
 #define FIXTURE_STOP order_stop
 #define FIXTURE_DESTROY order_destroy
+#endif
+#ifndef FIXTURE_START
+#define FIXTURE_START NULL
 #endif
 #ifndef FIXTURE_STOP
 #define FIXTURE_STOP NULL
@@ -1014,7 +1327,7 @@ static const ecp_plugin_descriptor descriptor = {
     "0.0.1",
     "test fixture",
     on_init,
-    NULL,
+    FIXTURE_START,
     FIXTURE_STOP,
     NULL,
     FIXTURE_DESTROY,
