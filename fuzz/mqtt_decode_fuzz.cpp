@@ -193,6 +193,8 @@ void check_filter(std::string_view raw) {
     const std::string rebuilt =
         queue ? "$queue/" + parsed->filter : "$share/" + parsed->group + "/" + parsed->filter;
     if (rebuilt != raw) fail("parse_filter lost bytes", raw, rebuilt);
+  } else if (parsed->exclusive) {
+    if ("$exclusive/" + parsed->filter != raw) fail("parse_filter lost bytes", raw, parsed->filter);
   } else if (parsed->filter != raw) {
     fail("parse_filter changed a plain filter", raw, parsed->filter);
   }

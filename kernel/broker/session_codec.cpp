@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "broker/session_codec.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <map>
 #include <set>
 
@@ -131,7 +133,12 @@ std::uint64_t to_wall_ms(steady_clock::time_point t) {
 
 steady_clock::time_point from_wall_ms(std::uint64_t wall_ms) {
   if (wall_ms == 0) return {};
-  const auto left = static_cast<std::int64_t>(wall_ms) - static_cast<std::int64_t>(wall_clock_ms());
+  // A store may hand back any number: more than a century away is a century away, so
+  // the steady clock (nanoseconds in 64 bits) never overflows.
+  constexpr std::int64_t century_ms = 100LL * 366 * 24 * 3600 * 1000;
+  const auto now = static_cast<std::int64_t>(wall_clock_ms());
+  const auto target = static_cast<std::int64_t>(std::min<std::uint64_t>(wall_ms, INT64_MAX / 2));
+  const auto left = std::clamp<std::int64_t>(target - now, -century_ms, century_ms);
   return steady_clock::now() + std::chrono::milliseconds(left);
 }
 

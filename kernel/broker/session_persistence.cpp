@@ -105,13 +105,17 @@ void worker::restore_session(stored_session st) {
   if (journaling() && s.expiry_interval != 0) s.set_journal(&journal_);
   stored_ids_.insert(st.client_id);
   const std::uint64_t now = wall_clock_ms();
+  // What a store hands back is bounded: a will delay or an expiry is at most what the
+  // protocol allows (0xFFFFFFFE seconds), whatever the stored numbers say.
+  constexpr std::uint64_t longest_ms = 0xFFFFFFFEULL * 1000;
   if (st.will && st.will_publish_at_ms != 0) {
-    const auto delay = st.will_publish_at_ms > now ? st.will_publish_at_ms - now : 0;
+    const auto delay =
+        std::min(st.will_publish_at_ms > now ? st.will_publish_at_ms - now : 0, longest_ms);
     schedule_will(slot, std::move(*st.will), std::chrono::milliseconds(delay));
   }
   if (s.expiry_interval != 0xFFFFFFFF) {
     const std::uint64_t ends = st.saved_at_ms + std::uint64_t{s.expiry_interval} * 1000;
-    const auto left = std::chrono::milliseconds(ends > now ? ends - now : 0);
+    const auto left = std::chrono::milliseconds(std::min(ends > now ? ends - now : 0, longest_ms));
     const std::string client_id = s.client_id();
     slot.expiry_timer = loop_.schedule(left, [this, client_id] {
       if (auto* sl = find_session(client_id)) {

@@ -428,6 +428,54 @@ class host {
     return client_view::copy_of(info);
   }
 
+  // ---- ABI 1.1 (ECP_ERR_UNSUPPORTED from a 1.0 broker) ----
+
+  // Publishes with MQTT 5 properties.
+  ecp_status publish_v5(std::string_view topic, std::string_view payload, std::uint8_t qos,
+                        bool retain, const ecp_publish_properties& props) const {
+    auto fn = EMQX_CPP_SDK_API_FN(api_, api_publish_v5);
+    if (fn == nullptr) return unavailable();
+    const detail::zstring t{topic};
+    return fn(self_, t.c_str(), payload.data(), payload.size(), qos, retain ? 1 : 0, &props);
+  }
+  // Empties the authorization cache of one client, or of all (nullopt).
+  ecp_status clear_authz_cache(std::optional<std::string_view> client_id = std::nullopt) const {
+    auto fn = EMQX_CPP_SDK_API_FN(api_, api_authz_cache_clear);
+    if (fn == nullptr) return unavailable();
+    if (!client_id) return fn(self_, nullptr);
+    const detail::zstring c{*client_id};
+    return fn(self_, c.c_str());
+  }
+  // This node's name ("" from a 1.0 broker).
+  std::string_view node_name() const noexcept {
+    auto fn = EMQX_CPP_SDK_API_FN(api_, api_node_name);
+    return fn == nullptr ? std::string_view{} : std::string_view{fn(self_)};
+  }
+  // Every series of the kernel's metrics, handed to `each` before this returns.
+  template <class F>  // void(const ecp_metric&)
+  ecp_status visit_metrics(F&& each) const {
+    auto fn = EMQX_CPP_SDK_API_FN(api_, api_metrics_visit);
+    if (fn == nullptr) return unavailable();
+    return fn(
+        self_, [](void* ctx, const ecp_metric* m) { (*static_cast<F*>(ctx))(*m); },
+        const_cast<void*>(static_cast<const void*>(&each)));
+  }
+  // Answers a management request (a ctl command or REST route the plugin registered).
+  ecp_status mgmt_reply(std::uint64_t request_id, std::int32_t status, std::string_view body,
+                        std::string_view content_type = "application/json") const {
+    auto fn = EMQX_CPP_SDK_API_FN(api_, api_mgmt_reply);
+    if (fn == nullptr) return unavailable();
+    const detail::zstring ct{content_type};
+    return fn(self_, request_id, status, ct.c_str(), body.data(), body.size());
+  }
+  // Answers a completion-style provider call.
+  ecp_status provider_complete(std::uint64_t token, ecp_status status,
+                               std::string_view data = {}) const {
+    auto fn = EMQX_CPP_SDK_API_FN(api_, api_provider_complete);
+    if (fn == nullptr) return unavailable();
+    return fn(self_, token, status, data.data(), data.size());
+  }
+
   // True once a timer callback has thrown (the health check then reports a crash).
   bool crashed() const noexcept { return timers_ != nullptr && timers_->crashed(); }
 

@@ -58,6 +58,11 @@ struct event_builder {
   std::int32_t reason = 0;
   std::optional<std::string> password{};
   std::uint64_t token = 0;  // 0: fire() assigns one for authenticate/authorize
+  // ABI 1.1 members
+  std::uint32_t worker = 0;
+  std::optional<std::string> reason_name{};  // message.dropped, delivery.dropped
+  std::optional<std::string> auth_method{};  // enhanced authentication
+  std::optional<std::string> auth_data{};
 
   event_builder& with_client(fake_client c) {
     client = std::move(c);
@@ -99,6 +104,15 @@ struct event_builder {
     token = t;
     return *this;
   }
+  event_builder& with_reason_name(std::string r) {
+    reason_name = std::move(r);
+    return *this;
+  }
+  event_builder& with_auth(std::string method, std::string data) {
+    auth_method = std::move(method);
+    auth_data = std::move(data);
+    return *this;
+  }
 };
 
 // The outcome of one hook chain, folded the way the broker folds it: callbacks run by
@@ -115,6 +129,7 @@ struct fire_result {
   std::vector<std::string> violations;
   std::optional<fake_message> message;  // after the chain, for message.* hooks
   std::string topic;                    // the event's topic after the chain (rewrites)
+  std::string auth_data;                // Authentication Data the deciding callback gave
 
   // message.publish: a callback stopped the chain with a code other than ECP_OK.
   bool dropped() const noexcept { return result == ECP_HOOK_STOP && reply.code != ECP_OK; }

@@ -59,6 +59,49 @@ class fake_host {
     std::string payload;
     std::uint8_t qos;
     bool retain;
+    // api_publish_v5's properties (absent for api_publish).
+    struct properties {
+      std::uint8_t payload_format_indicator = 0;
+      std::uint32_t message_expiry_interval = 0;
+      std::optional<std::string> content_type{};
+      std::optional<std::string> response_topic{};
+      std::optional<std::string> correlation_data{};
+      std::vector<std::pair<std::string, std::string>> user_properties{};
+    };
+    std::optional<properties> props{};
+  };
+  // A metric api_metrics_visit reports (tests fill fake_host::metrics).
+  struct fake_metric {
+    std::string name;
+    std::string labels{};
+    ecp_metric_type type = ECP_METRIC_COUNTER;
+    double value = 0;
+  };
+  // A ctl command or REST route the plugin registered.
+  struct mgmt_registration {
+    std::string method;  // "CTL" for a command
+    std::string path;    // the command, or the route's pattern
+    std::string usage;
+    ecp_on_mgmt callback;
+    void* user_data;
+  };
+  struct mgmt_reply {
+    std::uint64_t request_id;
+    std::int32_t status;
+    std::string content_type;
+    std::string body;
+  };
+  struct provider_completion {
+    std::uint64_t token;
+    ecp_status status;
+    std::string data;
+  };
+  struct cluster_call {
+    std::string kind;  // "routes", "deliver" or "peer"
+    std::string node;
+    std::vector<std::pair<std::string, int>> deltas{};  // routes: (filter, op)
+    std::string batch{};                                // deliver
+    bool up = false;                                    // peer
   };
   struct subscription {
     std::string client_id;
@@ -94,6 +137,9 @@ class fake_host {
 
   // The plugin's [plugins.<name>] table: "key", "rules.0.action"; fill before load().
   std::map<std::string, config_value> config;
+  // What api_metrics_visit reports, and api_node_name's answer; set before use.
+  std::vector<fake_metric> metrics;
+  std::string node_name = "emqx@127.0.0.1";
 
   fake_host() { fill_table(); }
   fake_host(const fake_host&) = delete;
@@ -161,7 +207,8 @@ class fake_host {
   // (see fire_result). Nothing runs unless the plugin is initialized or started.
   fire_result fire(ecp_hook_point hook, event_builder spec = {}) {
     fire_result out;
-    const bool decides = hook == ECP_HOOK_CLIENT_AUTHENTICATE || hook == ECP_HOOK_CLIENT_AUTHORIZE;
+    const bool decides = hook == ECP_HOOK_CLIENT_AUTHENTICATE ||
+                         hook == ECP_HOOK_CLIENT_AUTHORIZE || hook == ECP_HOOK_CLIENT_AUTH_EXCHANGE;
     std::vector<hook_registration> chain;
     {
       const std::lock_guard lock{mutex_};
@@ -195,6 +242,11 @@ class fake_host {
     box.event.password = spec.password ? spec.password->data() : nullptr;
     box.event.password_len = spec.password ? spec.password->size() : 0;
     box.event.token = spec.token;
+    box.event.worker = spec.worker;
+    box.event.reason_name = spec.reason_name ? spec.reason_name->c_str() : nullptr;
+    box.event.auth_method = spec.auth_method ? spec.auth_method->c_str() : nullptr;
+    box.event.auth_data = spec.auth_data ? spec.auth_data->data() : nullptr;
+    box.event.auth_data_len = spec.auth_data ? spec.auth_data->size() : 0;
     box.topic = &out.topic;
 
     for (const auto& h : chain) {
@@ -205,6 +257,11 @@ class fake_host {
       if (r == ECP_HOOK_STOP || (r == ECP_HOOK_ASYNC && decides)) {
         out.result = r;
         out.reply = reply;
+        // The broker copies Authentication Data as the callback returns.
+        if (reply.auth_data != nullptr)
+          out.auth_data.assign(static_cast<const char*>(reply.auth_data), reply.auth_data_len);
+        out.reply.auth_data = nullptr;
+        out.reply.auth_data_len = 0;
         if (r == ECP_HOOK_ASYNC) {
           const std::lock_guard lock{mutex_};
           pending_tokens_.insert(spec.token);
@@ -308,6 +365,51 @@ class fake_host {
   std::vector<provider_registration> providers() const { return locked_copy(providers_); }
   std::vector<timer_entry> timers() const { return locked_copy(timers_); }
   std::vector<completion> completions() const { return locked_copy(completions_); }
+  // ABI 1.1 calls.
+  std::vector<std::string> authz_cache_clears() const { return locked_copy(authz_clears_); }
+  std::vector<mgmt_registration> mgmt_registrations() const { return locked_copy(mgmt_); }
+  std::vector<mgmt_reply> mgmt_replies() const { return locked_copy(mgmt_replies_); }
+  std::vector<provider_completion> provider_completions() const {
+    return locked_copy(provider_completions_);
+  }
+  std::vector<cluster_call> cluster_calls() const { return locked_copy(cluster_calls_); }
+
+  // Calls a registered ctl command ("CTL", command) or route (method, path as
+  // registered) as the broker would; the answer is in mgmt_replies() under the returned
+  // request id (0 if nothing is registered there).
+  std::uint64_t call_mgmt(const std::string& method, const std::string& path,
+                          std::vector<std::string> args = {}, std::string body = {},
+                          std::string query = {}) {
+    ecp_on_mgmt callback = nullptr;
+    void* user_data = nullptr;
+    std::uint64_t id = 0;
+    {
+      const std::lock_guard lock{mutex_};
+      for (const auto& m : mgmt_) {
+        if (m.method == method && m.path == path) {
+          callback = m.callback;
+          user_data = m.user_data;
+        }
+      }
+      if (callback == nullptr) return 0;
+      id = next_id_++;
+    }
+    std::vector<const char*> argv;
+    for (const auto& a : args)
+      argv.push_back(a.c_str());
+    ecp_mgmt_request r{};
+    r.size = sizeof r;
+    r.id = id;
+    r.method = method.c_str();
+    r.path = path.c_str();
+    r.query = query.c_str();
+    r.args = argv.data();
+    r.arg_count = argv.size();
+    r.body = body.empty() ? nullptr : body.data();
+    r.body_len = body.size();
+    callback(user_data, &r);
+    return id;
+  }
 
   // The table handed to the plugin; a test may lower `size` to play an older broker.
   ecp_host_api& api() noexcept { return api_; }
@@ -367,6 +469,7 @@ class fake_host {
     hooks_.clear();
     providers_.clear();
     timers_.clear();
+    mgmt_.clear();
   }
 
   static ecp_client_info to_info(const fake_client& c) {
@@ -380,6 +483,7 @@ class fake_host {
     info.is_superuser = c.is_superuser ? 1 : 0;
     info.clean_start = c.clean_start ? 1 : 0;
     info.keepalive = c.keepalive;
+    info.listener_type = "tcp";
     return info;
   }
 
@@ -456,6 +560,11 @@ class fake_host {
   std::vector<provider_registration> providers_;
   std::vector<timer_entry> timers_;
   std::vector<completion> completions_;
+  std::vector<std::string> authz_clears_;
+  std::vector<mgmt_registration> mgmt_;
+  std::vector<mgmt_reply> mgmt_replies_;
+  std::vector<provider_completion> provider_completions_;
+  std::vector<cluster_call> cluster_calls_;
   std::set<std::uint64_t> pending_tokens_;
   std::set<std::uint64_t> expired_tokens_;
   std::map<std::string, fake_client> clients_;

@@ -221,6 +221,139 @@ inline void fake_host::fill_table() {
     box->event.topic = box->topic->c_str();
     return ECP_OK;
   };
+
+  // ---- ABI 1.1 ----
+  api_.api_publish_v5 = [](ecp_plugin* s, const char* topic, const void* payload, std::size_t len,
+                           std::uint8_t qos, std::uint8_t retain,
+                           const ecp_publish_properties* props) -> ecp_status {
+    auto& h = from(s);
+    if (topic == nullptr || *topic == '\0' || qos > 2 || (payload == nullptr && len != 0)) {
+      return ECP_ERR_INVALID_ARGUMENT;
+    }
+    published_message m{topic, std::string{static_cast<const char*>(payload), len}, qos,
+                        retain != 0};
+    if (props != nullptr) {
+      published_message::properties p;
+      p.payload_format_indicator = props->payload_format_indicator;
+      p.message_expiry_interval = props->message_expiry_interval;
+      if (props->content_type != nullptr) p.content_type = props->content_type;
+      if (props->response_topic != nullptr) p.response_topic = props->response_topic;
+      if (props->correlation_data != nullptr) {
+        p.correlation_data = std::string{static_cast<const char*>(props->correlation_data),
+                                         props->correlation_data_len};
+      }
+      for (std::size_t i = 0; i < props->user_property_count; ++i) {
+        const auto& up = props->user_properties[i];
+        if (up.key == nullptr || up.value == nullptr) return ECP_ERR_INVALID_ARGUMENT;
+        p.user_properties.emplace_back(up.key, up.value);
+      }
+      m.props = std::move(p);
+    }
+    const std::lock_guard lock{h.mutex_};
+    h.published_.push_back(std::move(m));
+    return ECP_OK;
+  };
+  api_.api_authz_cache_clear = [](ecp_plugin* s, const char* client_id) -> ecp_status {
+    auto& h = from(s);
+    const std::lock_guard lock{h.mutex_};
+    h.authz_clears_.emplace_back(client_id == nullptr ? "" : client_id);
+    return ECP_OK;
+  };
+  api_.api_metrics_visit = [](ecp_plugin* s, ecp_on_metric each, void* ctx) -> ecp_status {
+    auto& h = from(s);
+    if (each == nullptr) return ECP_ERR_INVALID_ARGUMENT;
+    const auto all = h.locked_copy(h.metrics);
+    for (const auto& m : all) {
+      ecp_metric out{};
+      out.size = sizeof out;
+      out.name = m.name.c_str();
+      out.labels = m.labels.c_str();
+      out.type = m.type;
+      out.help = "";
+      out.value = m.value;
+      each(ctx, &out);
+    }
+    return ECP_OK;
+  };
+  api_.api_node_name = [](ecp_plugin* s) -> const char* { return from(s).node_name.c_str(); };
+  api_.api_register_ctl = [](ecp_plugin* s, const char* command, const char* usage,
+                             ecp_on_mgmt callback, void* user_data) -> ecp_status {
+    auto& h = from(s);
+    if (command == nullptr || *command == '\0' || callback == nullptr)
+      return ECP_ERR_INVALID_ARGUMENT;
+    const std::lock_guard lock{h.mutex_};
+    for (const auto& m : h.mgmt_) {
+      if (m.method == "CTL" && m.path == command) return ECP_ERR_BUSY;
+    }
+    h.mgmt_.push_back({"CTL", command, usage == nullptr ? "" : usage, callback, user_data});
+    return ECP_OK;
+  };
+  api_.api_register_route = [](ecp_plugin* s, const char* method, const char* path,
+                               ecp_on_mgmt callback, void* user_data) -> ecp_status {
+    auto& h = from(s);
+    if (method == nullptr || path == nullptr || callback == nullptr ||
+        std::string_view{path}.rfind("/api/v5/", 0) != 0)
+      return ECP_ERR_INVALID_ARGUMENT;
+    const std::lock_guard lock{h.mutex_};
+    for (const auto& m : h.mgmt_) {
+      if (m.method == method && m.path == path) return ECP_ERR_BUSY;
+    }
+    h.mgmt_.push_back({method, path, "", callback, user_data});
+    return ECP_OK;
+  };
+  api_.api_mgmt_reply = [](ecp_plugin* s, std::uint64_t id, std::int32_t status,
+                           const char* content_type, const void* body,
+                           std::size_t len) -> ecp_status {
+    auto& h = from(s);
+    if (body == nullptr && len != 0) return ECP_ERR_INVALID_ARGUMENT;
+    const std::lock_guard lock{h.mutex_};
+    for (const auto& r : h.mgmt_replies_) {
+      if (r.request_id == id) return ECP_ERR_NOT_FOUND;  // answered already
+    }
+    h.mgmt_replies_.push_back({id, status,
+                               content_type == nullptr ? "application/json" : content_type,
+                               std::string{static_cast<const char*>(body), len}});
+    return ECP_OK;
+  };
+  api_.api_provider_complete = [](ecp_plugin* s, std::uint64_t token, ecp_status status,
+                                  const void* data, std::size_t len) -> ecp_status {
+    auto& h = from(s);
+    if (data == nullptr && len != 0) return ECP_ERR_INVALID_ARGUMENT;
+    const std::lock_guard lock{h.mutex_};
+    h.provider_completions_.push_back(
+        {token, status, std::string{static_cast<const char*>(data), len}});
+    return ECP_OK;
+  };
+  api_.api_cluster_routes = [](ecp_plugin* s, const char* from_node, const ecp_route_delta* d,
+                               std::size_t n) -> ecp_status {
+    auto& h = from(s);
+    if (from_node == nullptr || (d == nullptr && n != 0)) return ECP_ERR_INVALID_ARGUMENT;
+    cluster_call c{"routes", from_node};
+    for (std::size_t i = 0; i < n; ++i)
+      c.deltas.emplace_back(d[i].filter == nullptr ? "" : d[i].filter, d[i].op);
+    const std::lock_guard lock{h.mutex_};
+    h.cluster_calls_.push_back(std::move(c));
+    return ECP_OK;
+  };
+  api_.api_cluster_deliver = [](ecp_plugin* s, const char* from_node, const void* batch,
+                                std::size_t len) -> ecp_status {
+    auto& h = from(s);
+    if (from_node == nullptr || (batch == nullptr && len != 0)) return ECP_ERR_INVALID_ARGUMENT;
+    cluster_call c{"deliver", from_node};
+    c.batch.assign(static_cast<const char*>(batch), len);
+    const std::lock_guard lock{h.mutex_};
+    h.cluster_calls_.push_back(std::move(c));
+    return ECP_OK;
+  };
+  api_.api_cluster_peer = [](ecp_plugin* s, const char* node, int up) -> ecp_status {
+    auto& h = from(s);
+    if (node == nullptr) return ECP_ERR_INVALID_ARGUMENT;
+    cluster_call c{"peer", node};
+    c.up = up != 0;
+    const std::lock_guard lock{h.mutex_};
+    h.cluster_calls_.push_back(std::move(c));
+    return ECP_OK;
+  };
 }
 
 }  // namespace emqx_cpp::sdk::testing
