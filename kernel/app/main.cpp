@@ -36,6 +36,7 @@ constexpr const char* usage_text =
     "       emqx-cpp check-config FILE [--print]\n"
     "       emqx-cpp ctl [--config FILE] [--socket PATH] plugins list|status|load|unload|reload "
     "[NAME]\n"
+    "       emqx-cpp ctl [--config FILE] [--socket PATH] help | <a plugin's command> ...\n"
     "       emqx-cpp version\n";
 
 int usage(const std::string& why) {

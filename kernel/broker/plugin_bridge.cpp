@@ -27,6 +27,10 @@ void describe_client(const client_info& c, bool clean_start, std::uint16_t keepa
   frame.client.is_superuser = c.is_superuser ? 1 : 0;
   frame.client.clean_start = clean_start ? 1 : 0;
   frame.client.keepalive = keepalive;
+  // Only TCP listeners exist yet; TLS fills the certificate fields.
+  frame.client.listener_type = "tcp";
+  frame.client.peer_cert_subject = nullptr;
+  frame.client.peer_cert_cn = nullptr;
   frame.event.client = &frame.client;
 }
 

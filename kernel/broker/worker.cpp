@@ -339,8 +339,9 @@ void worker::park_session(session_slot& slot) {
     end_session(s.client_id(), "expired");
     return;
   }
-  // A session kept change by change is in the store already.
-  if (s.journal() == nullptr) save_session(slot);
+  // Written whole even when it is kept change by change: its will and expiry were set as
+  // the connection closed, and changes do not carry those.
+  save_session(slot);
   if (s.expiry_interval == 0xFFFFFFFF) return;  // never expires
   const std::string client_id = s.client_id();
   slot.expiry_timer = loop_.schedule(std::chrono::seconds(s.expiry_interval), [this, client_id] {

@@ -305,6 +305,7 @@ ecp_status api_client_info(ecp_plugin* self, const char* client_id, ecp_client_i
   full.is_superuser = client_info_buffer.is_superuser ? 1 : 0;
   full.clean_start = client_info_buffer.clean_start ? 1 : 0;
   full.keepalive = client_info_buffer.keepalive;
+  full.listener_type = client_info_buffer.listener_type.c_str();
   std::memcpy(info, &full, size);  // a plugin built for an older minor gets a prefix
   return ECP_OK;
 }

@@ -24,6 +24,7 @@ struct client_snapshot {
   std::optional<std::string> username;
   std::string peer;
   std::string listener;
+  std::string listener_type = "tcp";
   std::uint8_t protocol_version = 5;
   bool is_superuser = false;
   bool clean_start = true;

@@ -103,6 +103,9 @@ TEST_CASE("message.dropped and delivery.dropped carry EMQX's reasons") {
     REQUIRE(got);
     CHECK(got->topic == "big/2");
     CHECK(logged(b, "seen hook=message.delivered reason=- topic=big/2 client=small-client"));
+    // ABI 1.1 facts in every event: the worker, the listener's type.
+    CHECK(logged(b, "topic=big/2 client=small-client worker="));
+    CHECK(logged(b, "listener_type=tcp"));
     CHECK(b.broker->log().find("seen hook=message.delivered reason=- topic=big/1") ==
           std::string::npos);
   }

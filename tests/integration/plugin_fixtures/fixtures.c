@@ -693,11 +693,13 @@ static ecp_hook_result on_drop_event(void* user_data, const ecp_event* event,
   (void)reply;
   if (len >= 4 && memcmp(topic, "$SYS", 4) == 0) return ECP_HOOK_CONTINUE;
   snprintf(
-      line, sizeof line, "seen hook=%s reason=%s topic=%.*s client=%s worker=%u",
+      line, sizeof line, "seen hook=%s reason=%s topic=%.*s client=%s worker=%u listener_type=%s",
       (const char*)user_data, event->reason_name != NULL ? event->reason_name : "-", (int)len,
       topic,
       event->client != NULL && event->client->client_id != NULL ? event->client->client_id : "-",
-      (unsigned)event->worker);
+      (unsigned)event->worker,
+      event->client != NULL && event->client->listener_type != NULL ? event->client->listener_type
+                                                                    : "-");
   host->api_log(self, ECP_LOG_INFO, line);
   return ECP_HOOK_CONTINUE;
 }
