@@ -65,11 +65,8 @@ void channel::auth_step_done(const plugin::chain_result& r) {
   }
   eauth_->exchanging = false;
   if (r.reply.code != ECP_OK) {
-    const auto code = r.reply.code >= 0x80 && r.reply.code <= 0xFF
-                          ? static_cast<reason_code>(r.reply.code)
-                          : reason_code::not_authorized;
-    const std::string by =
-        r.entry != nullptr && r.entry->owner ? r.entry->owner->owner_name() : "an authenticator";
+    const auto code = refusal_code(r.reply.code);
+    const std::string by = refused_by(r);
     if (connecting) {
       refuse_connect(code, "enhanced authentication refused by " + by);
     } else {

@@ -151,11 +151,8 @@ void channel::authenticated(const plugin::chain_result& r) {
   if (state_ == state::closed || !pending_connect_) return;
   if (r.result == ECP_HOOK_STOP) {
     if (r.reply.code != ECP_OK) {
-      const auto code = r.reply.code >= 0x80 && r.reply.code <= 0xFF
-                            ? static_cast<reason_code>(r.reply.code)
-                            : reason_code::not_authorized;
-      const std::string by =
-          r.entry != nullptr && r.entry->owner ? r.entry->owner->owner_name() : "an authenticator";
+      const auto code = refusal_code(r.reply.code);
+      const std::string by = refused_by(r);
       refuse_connect(code, "denied by " + by);
       return;
     }

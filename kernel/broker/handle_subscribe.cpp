@@ -16,11 +16,6 @@ namespace emqx_cpp::broker {
 using mqtt::reason_code;
 
 namespace {
-reason_code refusal(ecp_status code) {
-  return code >= 0x80 && code <= 0xFF ? static_cast<reason_code>(code)
-                                      : reason_code::not_authorized;
-}
-
 // Filters of one SUBSCRIBE handled before the worker turns to its other clients.
 constexpr std::size_t filters_per_turn = 1024;
 
@@ -77,7 +72,7 @@ void channel::continue_subscribe() {
       const auto r = plugin::run_chain(*worker_.hooks().shared_chain(ECP_HOOK_CLIENT_SUBSCRIBE), 0,
                                        frame->event);
       if (r.result == ECP_HOOK_STOP && r.reply.code != ECP_OK) {
-        job.ack.codes.push_back(refusal(r.reply.code));
+        job.ack.codes.push_back(refusal_code(r.reply.code));
         ++job.next;
         continue;
       }

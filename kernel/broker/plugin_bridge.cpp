@@ -155,4 +155,13 @@ void install_plugin_message_api(ecp_host_api& api) {
   api.api_event_set_topic = event_set_topic;
 }
 
+mqtt::reason_code refusal_code(ecp_status code) {
+  return code >= 0x80 && code <= 0xFF ? static_cast<mqtt::reason_code>(code)
+                                      : mqtt::reason_code::not_authorized;
+}
+
+std::string refused_by(const plugin::chain_result& r) {
+  return r.entry != nullptr && r.entry->owner ? r.entry->owner->owner_name() : "an authenticator";
+}
+
 }  // namespace emqx_cpp::broker

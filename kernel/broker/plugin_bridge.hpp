@@ -13,6 +13,8 @@
 #include "broker/client_info.hpp"
 #include "broker/message.hpp"
 #include "emqx_cpp/plugin.h"
+#include "mqtt/types.hpp"
+#include "plugin/hook_runner.hpp"
 
 // The ABI's opaque message: a broker message, writable only in message.publish.
 struct ecp_message {
@@ -44,6 +46,12 @@ void init_event(event_frame& frame, ecp_hook_point hook, std::uint32_t worker);
 // (a message keeps it there, never in its properties). nullopt for a bad one.
 std::optional<mqtt::properties> to_properties(const ecp_publish_properties& in,
                                               steady_clock::time_point& expires_at);
+
+// The reason code a refusing hook asked for, or Not authorized (0x87) when its code is
+// not an MQTT error code.
+mqtt::reason_code refusal_code(ecp_status code);
+// Who refused, for the log line: the plugin that stopped the chain.
+std::string refused_by(const plugin::chain_result& r);
 
 // Fills the message and event members of the host API table.
 void install_plugin_message_api(ecp_host_api& api);

@@ -185,17 +185,7 @@ void worker::report_deliveries() {
 void worker::delivery_dropped(const session& s, const delivery& d, drop_reason why) {
   log_->debug("delivery_dropped client={} topic={} reason={}", s.client_id(), d.msg->topic,
               to_string(why));
-  if (hooks_.empty(ECP_HOOK_DELIVERY_DROPPED)) return;
-  client_info who;
-  who.client_id = s.client_id();
-  if (!s.username.empty()) who.username = s.username;
-  event_frame frame;
-  init_event(frame, ECP_HOOK_DELIVERY_DROPPED, index_);
-  describe_client(who, false, 0, frame);
-  ecp_message handle{const_cast<message*>(d.msg.get()), false};
-  frame.event.message = &handle;
-  frame.event.reason_name = to_string(why);
-  plugin::notify(hooks_, ECP_HOOK_DELIVERY_DROPPED, frame.event);
+  notify_session(ECP_HOOK_DELIVERY_DROPPED, s, 0, d.msg.get(), to_string(why));
 }
 
 void worker::message_dropped(const message& m, const char* reason_name, mqtt::reason_code code) {
@@ -440,7 +430,8 @@ bool worker::run_publish_hooks(message& m, const client_info* publisher) {
   return true;
 }
 
-void worker::notify_session(ecp_hook_point hook, const session& s, int reason) {
+void worker::notify_session(ecp_hook_point hook, const session& s, int reason, const message* msg,
+                            const char* reason_name) {
   if (hooks_.empty(hook)) return;
   client_info who;
   who.client_id = s.client_id();
@@ -449,6 +440,10 @@ void worker::notify_session(ecp_hook_point hook, const session& s, int reason) {
   init_event(frame, hook, index_);
   describe_client(who, false, 0, frame);
   frame.event.reason = reason;
+  // Read-only: the message may already be shared with other subscribers.
+  ecp_message handle{const_cast<message*>(msg), false};
+  if (msg != nullptr) frame.event.message = &handle;
+  frame.event.reason_name = reason_name;
   plugin::notify(hooks_, hook, frame.event);
 }
 

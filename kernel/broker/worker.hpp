@@ -271,8 +271,10 @@ class worker final : public drop_listener {
   void retain(const message_ptr& m);
   // Runs message.publish on a message not yet shared; false if a hook dropped it.
   bool run_publish_hooks(message& m, const client_info* publisher);
-  // session.* notifications for a session on this worker.
-  void notify_session(ecp_hook_point hook, const session& s, int reason = 0);
+  // session.* notifications (and delivery.dropped) for a session on this worker; a
+  // message and a reason name go with the ones that have them.
+  void notify_session(ecp_hook_point hook, const session& s, int reason = 0,
+                      const message* msg = nullptr, const char* reason_name = nullptr);
   // A whole message went nowhere: counts messages.dropped and fires message.dropped with
   // EMQX's reason name (the specific counter is the caller's).
   void message_dropped(const message& m, const char* reason_name, mqtt::reason_code code);
