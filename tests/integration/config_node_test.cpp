@@ -170,10 +170,11 @@ TEST_CASE("listeners.tcp.<name>.nodelay sets TCP_NODELAY on accepted connections
 }
 
 TEST_CASE("listeners.tcp.<name>.high_watermark: less unsent output is kept for a slow reader") {
-  // A subscriber that does not read while 300 QoS 0 messages of 64 KiB are published:
+  // A subscriber that does not read while 600 QoS 0 messages of 64 KiB are published:
   // what the kernel's socket buffers cannot take waits in the connection's output up to
-  // the high-water mark, and is dropped beyond it. A 1 MiB mark keeps 16 more messages
-  // than a 1 KiB one.
+  // the high-water mark, and is dropped beyond it. A 16 MiB mark keeps 256 more messages
+  // than a 1 KiB one; the kernel's buffers are autotuned and vary from run to run by
+  // dozens of messages, so the check asks for half of that margin.
   auto delivered = [](const std::string& mark) {
     broker_under_test broker(
         "high_watermark_" + mark,
@@ -184,7 +185,7 @@ TEST_CASE("listeners.tcp.<name>.high_watermark: less unsent output is kept for a
     mqtt_client pub(host, broker.port());
     REQUIRE(pub.connect("fast-writer"));
     const std::string payload(64 * 1024, 'x');
-    for (int i = 0; i < 300; ++i)
+    for (int i = 0; i < 600; ++i)
       REQUIRE(pub.publish("hw/t", payload, 0));
     REQUIRE(pub.ping());
     int n = 0;
@@ -193,11 +194,11 @@ TEST_CASE("listeners.tcp.<name>.high_watermark: less unsent output is kept for a
     return n;
   };
   const int small = delivered("1KB");
-  const int large = delivered("1MB");
+  const int large = delivered("16MB");
   CAPTURE(small);
   CAPTURE(large);
-  CHECK(small < 300);
-  CHECK(large >= small + 8);
+  CHECK(small < 600);
+  CHECK(large >= small + 128);
 }
 
 TEST_CASE("log.level and log.file: where the log goes and how much of it") {
