@@ -260,7 +260,11 @@ TEST_CASE("the SDK examples, built out of tree, loaded into the broker") {
   REQUIRE(watcher.subscribe("tagged/#", 0, 2));
   mqtt_client newcomer(host, b.broker->port());
   REQUIRE(newcomer.connect("newcomer"));
+  // hello_c greets the watcher too; whether that greeting, published from
+  // client.connected, is routed before or after the watcher's own SUBSCRIBE is a race
+  // the test does not judge, so it may come first.
   auto hello = watcher.expect<mqtt::publish_packet>(3s);
+  if (hello && hello->topic == "hello/watcher") hello = watcher.expect<mqtt::publish_packet>(3s);
   REQUIRE(hello);
   CHECK(hello->topic == "hello/newcomer");
   CHECK(hello->payload == "hello newcomer");
