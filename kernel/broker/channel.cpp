@@ -94,6 +94,11 @@ void channel::process_input() {
       case mqtt::frame_status::complete:
         break;
     }
+    if (h.type == mqtt::packet_type::publish && input_holds_ > 0) {
+      held_back_ = true;
+      conn_->pause_reading();
+      return;
+    }
     const auto body = in.subspan(h.header_size, h.remaining_length);
     const bool exchanging_auth = eauth_ && eauth_->exchanging && h.type == mqtt::packet_type::auth;
     if (state_ == state::awaiting_connect && h.type != mqtt::packet_type::connect &&
@@ -125,8 +130,17 @@ void channel::process_input() {
   }
 }
 
+void channel::hold_input(int delta) {
+  input_holds_ += delta;
+  if (input_holds_ > 0 || !held_back_) return;
+  held_back_ = false;
+  // The client could not be read meanwhile; its keepalive counts from now.
+  last_activity_ = std::chrono::steady_clock::now();
+  worker_.contained(this, "resume", [](channel* ch) { ch->resume_input(); });
+}
+
 void channel::resume_input() {
-  if (pending_ || yielded_ || state_ == state::closed || !conn_) return;
+  if (pending_ || yielded_ || held_back_ || state_ == state::closed || !conn_) return;
   conn_->resume_reading();
   process_input();  // what the client sent meanwhile
 }
@@ -172,6 +186,7 @@ void channel::on_closed(net::tcp_connection& /*c*/, const std::string& why) {
 void channel::on_drained(net::tcp_connection& /*c*/) {
   if (session_ == nullptr) return;
   session_->drain(this, std::chrono::steady_clock::now(), worker_.delivery_counts());
+  worker_.flow().drained(*session_);
   wrote();
 }
 
@@ -390,6 +405,12 @@ void channel::on_deadline() {
     return;
   }
   if (state_ != state::connected) return;
+  if (held_back_) {
+    // Its PINGREQ may be waiting behind a PUBLISH the broker does not read yet.
+    last_activity_ = std::chrono::steady_clock::now();
+    arm_keepalive();
+    return;
+  }
   const double limit_ms = keepalive_ * 1000.0 * worker_.cfg().mqtt.keepalive_multiplier;
   const auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - last_activity_);

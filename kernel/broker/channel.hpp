@@ -85,6 +85,11 @@ class channel final : public net::tcp_connection::handler, public outbound {
   // resumes. Ignored when the wait is over (timed out, or the channel closed).
   void provider_answered(std::uint64_t wait, const std::function<void()>& handle);
   const client_info& client() const { return client_; }
+  // Flow control: +1 while a subscriber this client publishes to is congested, -1 when
+  // it drained. While any hold stands, input stops at the next PUBLISH (acknowledgements
+  // before it are still read) and keepalive is not enforced: the broker, not the
+  // client, stopped the reading.
+  void hold_input(int delta);
   // The stores kept what acknowledgement `hold` waited for: it goes out in its turn.
   void release_ack(std::uint64_t hold);
   // Forgets every cached authorization decision of this connection.
@@ -258,7 +263,9 @@ class channel final : public net::tcp_connection::handler, public outbound {
     std::function<void()> fallback;
   };
   std::unique_ptr<pending_op> pending_;
-  bool yielded_ = false;  // a long SUBSCRIBE gave the worker back; input waits for it
+  bool yielded_ = false;    // a long SUBSCRIBE gave the worker back; input waits for it
+  bool held_back_ = false;  // reading stopped at a PUBLISH by flow control
+  std::int32_t input_holds_ = 0;
   // Packets whose handling is suspended on an access hook.
   std::unique_ptr<mqtt::connect_packet> pending_connect_;
   bool pending_assigned_ = false;

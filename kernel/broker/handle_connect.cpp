@@ -274,6 +274,7 @@ void channel::finish_open_session(std::optional<stored_session> stored) {
   }
   slot->ch = this;
   session_ = slot->s.get();
+  flow_control::online(*session_);
   session_->username = c.username.value_or("");
   connect_session_expiry_ =
       v5 ? c.props.session_expiry_interval.value_or(0)

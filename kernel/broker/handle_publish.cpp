@@ -184,7 +184,7 @@ void channel::publish_authorized(bool allowed, mqtt::publish_packet& p) {
           ack_publish(ack_type, p.packet_id, code);
         }
       },
-      barrier);
+      barrier, id_);
   if (barrier) barrier->resolve();  // the publisher's own hold
 }
 
@@ -280,6 +280,7 @@ void channel::handle_ack(const mqtt::ack_packet& a) {
   if (!known)
     worker_.log().debug("unknown_packet_id client={} type={} packet_id={}", client_.client_id,
                         to_string(a.type), a.packet_id);
+  worker_.flow().drained(*session_);
   if (acked) {
     auto frame = new_frame(ECP_HOOK_MESSAGE_ACKED);
     ecp_message handle{const_cast<message*>(acked.get()), false};

@@ -42,16 +42,41 @@ const char* to_string(drop_reason r) {
   return "unknown";
 }
 
-void session::enqueue(delivery d, delivery_stats& stats) {
-  if (limits_.max_mqueue_len != 0 && mqueue_.size() >= limits_.max_mqueue_len) {
-    // EMQX's policy: the oldest queued message gives way to the new one.
-    const delivery& oldest = mqueue_.front();
-    stats.drop(*this, oldest, oldest.qos == 0 ? drop_reason::qos0_msg : drop_reason::queue_full);
-    if (journal_ != nullptr && oldest.qos > 0) journal_->done(*this, oldest, 0);
-    mqueue_.pop_front();
-  }
+namespace {
+std::uint64_t queued_size(const delivery& d) {
+  return d.msg ? d.msg->payload.size() + d.msg->topic.size() : 0;
+}
+}  // namespace
+
+void session::push_queued(delivery d) {
+  queued_bytes_ += queued_size(d);
   mqueue_.push_back(std::move(d));
+}
+
+void session::pop_queued() {
+  queued_bytes_ -= queued_size(mqueue_.front());
+  mqueue_.pop_front();
+}
+
+void session::drop_oldest(delivery_stats& stats) {
+  // EMQX's policy: the oldest queued message gives way to the new one.
+  const delivery& oldest = mqueue_.front();
+  stats.drop(*this, oldest, oldest.qos == 0 ? drop_reason::qos0_msg : drop_reason::queue_full);
+  if (journal_ != nullptr && oldest.qos > 0) journal_->done(*this, oldest, 0);
+  pop_queued();
+}
+
+void session::enqueue(delivery d, delivery_stats& stats) {
+  if (!queue_elastic_ && limits_.max_mqueue_len != 0 && mqueue_.size() >= limits_.max_mqueue_len)
+    drop_oldest(stats);
+  push_queued(std::move(d));
   ++stats.queued;
+}
+
+void session::trim_queue(delivery_stats& stats) {
+  if (limits_.max_mqueue_len == 0) return;
+  while (mqueue_.size() > limits_.max_mqueue_len)
+    drop_oldest(stats);
 }
 
 bool session::send_now(delivery& d, outbound* out, steady_clock::time_point now,
@@ -62,7 +87,10 @@ bool session::send_now(delivery& d, outbound* out, steady_clock::time_point now,
     return true;  // consumed
   }
   if (d.qos == 0) {
+    // Over the connection's high-water mark it waits in the queue like QoS 1/2 (and
+    // counts toward flow control), unless QoS 0 is not queued at all.
     if (!out->can_send()) {
+      if (limits_.mqueue_store_qos0) return false;
       stats.drop(*this, d, drop_reason::qos0_msg);
       return true;
     }
@@ -114,7 +142,9 @@ void session::drain(outbound* out, steady_clock::time_point now, delivery_stats&
     delivery& d = mqueue_.front();
     if (d.qos > 0 && inflight_.size() >= limits_.max_inflight) return;
     if (d.qos == 0 && !out->can_send()) return;  // wait for the output to drain
+    const std::uint64_t size = queued_size(d);  // send_now moves the message into flight
     if (!send_now(d, out, now, stats)) return;
+    queued_bytes_ -= size;
     mqueue_.pop_front();
   }
 }
@@ -245,7 +275,7 @@ void session::restore_inflight(delivery d, std::uint16_t packet_id, waiting stat
 }
 
 void session::restore_queued(delivery d) {
-  mqueue_.push_back(std::move(d));
+  push_queued(std::move(d));
 }
 
 void session::restore_awaiting_rel(std::uint16_t packet_id, steady_clock::time_point since) {
@@ -258,10 +288,10 @@ void session::adopt_stored(std::vector<stored_inflight> inflight, std::vector<de
   for (auto& f : inflight)
     restore_inflight(std::move(f.d), f.packet_id, f.state);
   lazy_deque<delivery> newer;
-  while (!mqueue_.empty()) {
-    newer.push_back(std::move(mqueue_.front()));
-    mqueue_.pop_front();
-  }
+  for (auto& d : mqueue_)
+    newer.push_back(std::move(d));
+  mqueue_.clear();
+  queued_bytes_ = 0;
   for (auto& d : queue)
     enqueue(std::move(d), stats);
   while (!newer.empty()) {
@@ -279,6 +309,7 @@ std::vector<delivery> session::take_undelivered() {
     out.push_back(std::move(d));
   inflight_.clear();
   mqueue_.clear();
+  queued_bytes_ = 0;
   return out;
 }
 

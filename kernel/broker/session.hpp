@@ -202,6 +202,18 @@ class session {
 
   std::size_t inflight_count() const { return inflight_.size(); }
   std::size_t queue_length() const { return mqueue_.size(); }
+  // Payload and topic bytes of the queued messages (flow control's byte watermark).
+  std::uint64_t queued_bytes() const { return queued_bytes_; }
+  // While its client is online and reading, flow control bounds the queue by holding
+  // back publishers, and max_mqueue_len is not applied: a message the broker has
+  // acknowledged is not dropped because the broker itself is behind. Off for an offline
+  // session and for a slow subscriber under the drop policy.
+  void set_queue_elastic(bool elastic) { queue_elastic_ = elastic; }
+  bool queue_elastic() const { return queue_elastic_; }
+  // Drops the oldest queued messages beyond max_mqueue_len (queue_full, or qos0_msg).
+  void trim_queue(delivery_stats& stats);
+  // Set by the worker's flow control while this session holds publishers back.
+  bool congested = false;
   std::size_t awaiting_rel_count() const { return awaiting_rel_ ? awaiting_rel_->size() : 0; }
 
   // Session expiry, in seconds (0xFFFFFFFF: never).
@@ -237,7 +249,12 @@ class session {
   using awaiting_rel_map = std::unordered_map<std::uint16_t, steady_clock::time_point>;
   std::unique_ptr<awaiting_rel_map> awaiting_rel_;
   std::uint16_t last_packet_id_ = 0;
+  bool queue_elastic_ = false;
   session_journal* journal_ = nullptr;
+  std::uint64_t queued_bytes_ = 0;
+  void push_queued(delivery d);
+  void pop_queued();
+  void drop_oldest(delivery_stats& stats);
 };
 
 }  // namespace emqx_cpp::broker

@@ -149,8 +149,10 @@ void worker::end_of_iteration() {
     auto batch = std::make_shared<std::vector<remote_delivery>>(std::move(outbox_[w]));
     outbox_[w].clear();
     worker& target = owner_.worker_at(w);
-    target.loop().post([&target, batch] { target.receive_deliveries(std::move(*batch)); });
+    target.loop().post(
+        [&target, batch, from = index_] { target.receive_deliveries(std::move(*batch), from); });
   }
+  flow_.flush();
   // Flushing can close a connection (write error) and so mark more channels; loop
   // until the list is stable.
   while (!dirty_.empty()) {
@@ -309,6 +311,7 @@ void worker::end_session(const std::string& client_id, const char* why) {
     stats_.sub(stats_.subscriptions);
     if (sub.shared()) stats_.sub(stats_.shared_subscriptions);
   }
+  flow_.offline(s);
   redispatch_shared(s);
   forget_stored(client_id);
   notify_session(std::string_view(why) == "discarded" ? ECP_HOOK_SESSION_DISCARDED
@@ -325,6 +328,7 @@ void worker::end_session(const std::string& client_id, const char* why) {
 
 void worker::park_session(session_slot& slot) {
   session& s = *slot.s;
+  flow_.offline(s);
   if (s.expiry_interval == 0) {
     end_session(s.client_id(), "expired");
     return;
@@ -449,7 +453,7 @@ void worker::notify_session(ecp_hook_point hook, const session& s, int reason, c
 
 std::size_t worker::publish(const message_ptr& m,
                             const std::function<void(std::size_t)>& before_delivery,
-                            const std::shared_ptr<ack_barrier>& barrier) {
+                            const std::shared_ptr<ack_barrier>& barrier, std::uint64_t source) {
   // Match under the replica's lock, deliver after it: delivery never waits on a
   // subscriber applying a route, and a nested publish cannot deadlock.
   std::vector<hit> hits;
@@ -488,14 +492,14 @@ std::size_t worker::publish(const message_ptr& m,
   }
   if (before_delivery) before_delivery(matched);
   for (auto& h : hits)
-    dispatch(h.r, m, std::move(h.share), barrier);
+    dispatch(h.r, m, std::move(h.share), barrier, source);
   hits.clear();
   if (hits_.empty()) hits_.swap(hits);
   return matched;
 }
 
 void worker::dispatch(const route& r, const message_ptr& m, std::string share,
-                      const std::shared_ptr<ack_barrier>& barrier) {
+                      const std::shared_ptr<ack_barrier>& barrier, std::uint64_t source) {
   delivery d;
   if (barrier && m->qos > 0) {
     barrier->hold();
@@ -508,14 +512,16 @@ void worker::dispatch(const route& r, const message_ptr& m, std::string share,
   d.msg = m;
   const bool no_local = r.opts.no_local || cfg().mqtt.ignore_loop_deliver;
   if (r.who.worker == index_) {
-    deliver_local(r.who.session_id, std::move(d), no_local);
+    deliver_local(r.who.session_id, std::move(d), no_local, publisher_ref{index_, source});
     return;
   }
-  outbox_[r.who.worker].push_back(remote_delivery{r.who.session_id, no_local, std::move(d)});
+  outbox_[r.who.worker].push_back(
+      remote_delivery{r.who.session_id, source, no_local, std::move(d)});
   request_flush();
 }
 
-void worker::deliver_local(std::uint64_t session_id, delivery d, bool no_local) {
+void worker::deliver_local(std::uint64_t session_id, delivery d, bool no_local,
+                           publisher_ref from) {
   session_slot* slot = find_session(session_id);
   if (slot == nullptr) {
     // The session ended while the message was on its way.
@@ -542,13 +548,15 @@ void worker::deliver_local(std::uint64_t session_id, delivery d, bool no_local) 
   contained(slot->ch, "deliver", [&](channel* ch) {
     inject_fault("deliver", s.client_id());
     s.deliver(std::move(d), ch, steady_clock::now(), delivery_);
+    if (ch != nullptr) flow_.delivered(s, from);
   });
   request_flush();
 }
 
-void worker::receive_deliveries(std::vector<remote_delivery> batch) {
+void worker::receive_deliveries(std::vector<remote_delivery> batch, std::uint16_t from_worker) {
   for (auto& rd : batch)
-    deliver_local(rd.session_id, std::move(rd.d), rd.no_local);
+    deliver_local(rd.session_id, std::move(rd.d), rd.no_local,
+                  publisher_ref{from_worker, rd.source});
   request_flush();
 }
 

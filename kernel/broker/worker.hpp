@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "broker/client_info.hpp"
+#include "broker/flow_control.hpp"
 #include "broker/message.hpp"
 #include "broker/router.hpp"
 #include "broker/session.hpp"
@@ -64,6 +65,7 @@ struct handover {
 
 struct remote_delivery {
   std::uint64_t session_id = 0;
+  std::uint64_t source = 0;  // the publisher's channel on the sending worker; 0: none
   bool no_local = false;
   delivery d;
 };
@@ -242,9 +244,12 @@ class worker final : public drop_listener {
   // the acknowledgement before the message, as with other brokers.
   // `barrier`: the publisher's acknowledgement waiting for the session stores (each
   // dispatched copy holds it until resolved).
+  // `source`: the channel on this worker that published it (flow control holds it back
+  // when a subscriber's queue is over its mark); 0 for anything else.
   std::size_t publish(const message_ptr& m,
                       const std::function<void(std::size_t)>& before_delivery = {},
-                      const std::shared_ptr<ack_barrier>& barrier = nullptr);
+                      const std::shared_ptr<ack_barrier>& barrier = nullptr,
+                      std::uint64_t source = 0);
   void add_route(const std::string& filter, const std::string& group, const route& r);
   void remove_route(const std::string& filter, const std::string& group, subscriber_ref who);
   // ---- the cluster (any thread; each takes this replica's lock) ----
@@ -259,7 +264,8 @@ class worker final : public drop_listener {
   std::size_t filter_count() const { return router_.filter_count(); }
 
   // Delivers to a session on this worker.
-  void deliver_local(std::uint64_t session_id, delivery d, bool no_local);
+  void deliver_local(std::uint64_t session_id, delivery d, bool no_local, publisher_ref from = {});
+  flow_control& flow() { return flow_; }
   std::uint64_t new_session_id();
 
   void publish_will(const session& s, const mqtt::will_message& will);
@@ -286,8 +292,8 @@ class worker final : public drop_listener {
   static void on_flush_event(int fd, short what, void* self);
   void end_of_iteration();
   void dispatch(const route& r, const message_ptr& m, std::string share,
-                const std::shared_ptr<ack_barrier>& barrier);
-  void receive_deliveries(std::vector<remote_delivery> batch);
+                const std::shared_ptr<ack_barrier>& barrier, std::uint64_t source = 0);
+  void receive_deliveries(std::vector<remote_delivery> batch, std::uint16_t from_worker);
   void redispatch_shared(session& s);
   void accept(net::accepted_socket s, std::size_t listener);
 
@@ -343,6 +349,7 @@ class worker final : public drop_listener {
   ::event* deadline_tick_ev_ = nullptr;
   static void on_deadline_tick(int fd, short what, void* self);
   message_ids ids_;
+  flow_control flow_{*this};  // after loop_: it cancels its timer there when destroyed
 };
 
 }  // namespace emqx_cpp::broker

@@ -69,6 +69,20 @@ struct mqtt_config {
   std::uint16_t max_topic_alias_outbound = 65535;  // aliases the broker may assign; 0 = off
 };
 
+// What a subscriber that cannot keep up does to its publishers (docs/design/flow-control.md).
+enum class slow_subscriber_policy : std::uint8_t { drop, disconnect };
+
+// [flow_control]: back-pressure from online subscribers to their publishers.
+struct flow_control_config {
+  // An online session whose queue reaches either mark holds back the publishers that
+  // feed it; they are read again once it is below half of both.
+  std::uint32_t queue_high_watermark = 500;                   // messages
+  std::uint64_t queue_high_watermark_bytes = 1024ULL * 1024;  // payload and topic bytes
+  // A session above its high-water mark this long is a slow subscriber.
+  std::uint64_t slow_subscriber_timeout_ms = 5000;
+  slow_subscriber_policy slow_subscriber = slow_subscriber_policy::drop;
+};
+
 struct retainer_config {
   bool enable = true;
   std::uint64_t max_payload_size = 1024ULL * 1024;  // larger retained payloads are not stored
@@ -129,6 +143,7 @@ struct broker_config {
   node_config node;
   std::vector<tcp_listener_config> tcp_listeners{tcp_listener_config{}};
   mqtt_config mqtt;
+  flow_control_config flow_control;
   retainer_config retainer;
   authorization_config authorization;
   sys_topics_config sys_topics;

@@ -28,6 +28,10 @@ constexpr section_note section_notes[] = {
      "TCP listeners, one [listeners.tcp.<name>] table each. With no [listeners] table the "
      "broker listens on 0.0.0.0:1883 only; with one, it opens exactly the listeners listed."},
     {"mqtt", "MQTT protocol limits and session defaults (EMQX's mqtt.*)."},
+    {"flow_control",
+     "Back-pressure. When the broker is behind delivering to an online subscriber, the "
+     "publishers feeding it are read no more until its queue drains, instead of "
+     "acknowledged messages being dropped (docs/design/flow-control.md)."},
     {"retainer", "Retained messages."},
     {"authorization.cache",
      "Authorization: each connection caches the decisions of the client.authorize chain "

@@ -92,6 +92,8 @@ constexpr std::array<std::string_view, 7> strategy_names = {
     "random", "round_robin", "round_robin_per_group", "sticky",
     "local",  "hash_topic",  "hash_clientid"};
 
+constexpr std::array<std::string_view, 2> slow_policies = {"drop", "disconnect"};
+
 constexpr std::array<std::string_view, 7> log_levels = {"trace", "debug",    "info", "warning",
                                                         "error", "critical", "off"};
 
@@ -151,7 +153,8 @@ constexpr key_spec key_table[] = {
     {.path = "listeners.tcp.<name>.high_watermark",
      .type = kind::size,
      .default_text = R"("1MB")",
-     .meaning = "unsent output per connection above which reading from that client pauses",
+     .meaning = "unsent output per connection above which QoS 0 deliveries to it wait in its "
+                "session queue (with mqtt.mqueue_store_qos0 = false they are dropped)",
      .min = 1,
      .max = 1024ULL * 1024 * 1024,
      .listener = on_listener<&L::high_watermark>()},
@@ -328,6 +331,39 @@ constexpr key_spec key_table[] = {
                 "the client's Topic Alias Maximum (as EMQX); 0 = none",
      .max = u16_max,
      .global = at<&B::mqtt, &mqtt_config::max_topic_alias_outbound>()},
+
+    // [flow_control]
+    {.path = "flow_control.queue_high_watermark",
+     .type = kind::integer,
+     .default_text = "500",
+     .meaning = "queued messages of an online session at which the publishers feeding it are "
+                "no longer read; they resume below half of it",
+     .min = 2,
+     .max = u32_max,
+     .global = at<&B::flow_control, &flow_control_config::queue_high_watermark>()},
+    {.path = "flow_control.queue_high_watermark_bytes",
+     .type = kind::size,
+     .default_text = R"("1MB")",
+     .meaning = "the same mark in queued payload and topic bytes; whichever is reached first "
+                "holds the publishers back",
+     .min = 2,
+     .max = 1024ULL * 1024 * 1024 * 64,
+     .global = at<&B::flow_control, &flow_control_config::queue_high_watermark_bytes>()},
+    {.path = "flow_control.slow_subscriber_timeout",
+     .type = kind::duration,
+     .default_text = R"("5s")",
+     .meaning = "a session that stays above its high-water mark this long is a slow "
+                "subscriber: its publishers are released and slow_subscriber_policy applies",
+     .min = 1,
+     .global = at<&B::flow_control, &flow_control_config::slow_subscriber_timeout_ms>()},
+    {.path = "flow_control.slow_subscriber_policy",
+     .type = kind::enumeration,
+     .default_text = R"("drop")",
+     .meaning = "drop: the slow subscriber's queue is held to mqtt.max_mqueue_len, the oldest "
+                "messages dropped (delivery.dropped.queue_full), as EMQX; disconnect: its "
+                "connection is closed (DISCONNECT 0x97) and its session goes offline",
+     .choices = slow_policies,
+     .global = at<&B::flow_control, &flow_control_config::slow_subscriber>()},
 
     // [retainer]
     {.path = "retainer.enable",

@@ -172,13 +172,15 @@ TEST_CASE("listeners.tcp.<name>.nodelay sets TCP_NODELAY on accepted connections
 TEST_CASE("listeners.tcp.<name>.high_watermark: less unsent output is kept for a slow reader") {
   // A subscriber that does not read while 600 QoS 0 messages of 64 KiB are published:
   // what the kernel's socket buffers cannot take waits in the connection's output up to
-  // the high-water mark, and is dropped beyond it. A 16 MiB mark keeps 256 more messages
+  // the high-water mark, and beyond it in the session queue; with QoS 0 not queued
+  // (mqueue_store_qos0 = false) it is dropped instead. A 16 MiB mark keeps 256 more messages
   // than a 1 KiB one; the kernel's buffers are autotuned and vary from run to run by
   // dozens of messages, so the check asks for half of that margin.
   auto delivered = [](const std::string& mark) {
     broker_under_test broker(
         "high_watermark_" + mark,
-        {"EMQX_CPP_LISTENERS__TCP__DEFAULT__HIGH_WATERMARK=" + mark, "EMQX_CPP_LOG__LEVEL=info"});
+        {"EMQX_CPP_LISTENERS__TCP__DEFAULT__HIGH_WATERMARK=" + mark, "EMQX_CPP_LOG__LEVEL=info",
+         "EMQX_CPP_MQTT__MQUEUE_STORE_QOS0=false"});
     mqtt_client sub(host, broker.port());
     REQUIRE(sub.connect("slow-reader"));
     REQUIRE(sub.subscribe("hw/t", 0));

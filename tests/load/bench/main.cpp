@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
   sum.publishers = plan.publishers;
   sum.subscribers = plan.subscribers;
   sum.connections = static_cast<std::uint32_t>(rs.plans.size());
-  sum.window = o.window ? o.window : (o.rate > 0 ? 0 : 100);
+  sum.window = o.window ? o.window : (o.rate > 0 || o.open_loop ? 0 : 100);
   if (!plan.publishers || !plan.subscribers) sum.window = 0;
   sum.pub_topic = plan.pub_topic;
   sum.sub_topic = plan.sub_topic;

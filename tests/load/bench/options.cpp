@@ -37,6 +37,9 @@ options:
                       window allows)
   --window N          per publisher, messages sent but not yet received by every
                       subscriber in this process (default 100 at max rate, none at a rate)
+  --open-loop         no window: at QoS 1/2 publishers are bounded only by --inflight
+                      (as devices are: they do not wait for delivery), at QoS 0 only by
+                      the socket; loss and queue growth show instead of being hidden
   --inflight N        per publisher, unacknowledged QoS 1/2 messages (32)
   --duration S        measured seconds, or idle seconds in conn mode (10)
   --warmup S          seconds of traffic before the measurement (2)
@@ -120,6 +123,10 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
       o.quiet = true;
       continue;
     }
+    if (opt == "--open-loop") {
+      o.open_loop = true;
+      continue;
+    }
     if (opt == "-h" || opt == "--help") {
       std::cout << usage_text;
       exit_code = 0;
@@ -185,6 +192,7 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
   }
   if (o.size < 20) return fail("--size must be at least 20 (the payload carries a stamp)");
   if (o.size > 256 * 1024 * 1024 - 1024) return fail("--size is beyond MQTT's packet limit");
+  if (o.open_loop && o.window != 0) return fail("--open-loop and --window exclude each other");
   if (o.scenario.empty()) o.scenario = o.mode_name;
   exit_code = 0;
   return o;

@@ -29,6 +29,7 @@ struct options {
   std::string sub_topic;          // subscription filter; derived from topic when empty
   double rate = 0;                // total messages per second over all publishers; 0: max
   std::uint32_t window = 0;       // per publisher, messages not yet received; 0: default
+  bool open_loop = false;         // no window: publishers bounded only by --inflight
   std::uint32_t inflight = 32;    // per publisher, unacknowledged QoS 1/2 PUBLISH
   double duration = 10;           // measured seconds (conn: idle seconds)
   double warmup = 2;              // seconds of traffic before the measurement starts

@@ -30,7 +30,7 @@ constexpr std::uint32_t max_batch = 64;
 worker::worker(run_state& shared, unsigned id, const sockaddr_in& broker)
     : shared_(shared), id_(id), broker_(broker) {
   const options& o = shared_.opts;
-  window_ = o.window ? o.window : (o.rate > 0 ? 0 : 100);
+  window_ = o.window ? o.window : (o.rate > 0 || o.open_loop ? 0 : 100);
   if (o.rate == 0) batch_ns_ = static_cast<std::uint64_t>(o.batch_us < 0 ? 100 : o.batch_us) * 1000;
   wake_.assign(shared_.counters.size(), 0);
   wake_fd_ = shared_.wake_fds[id_];

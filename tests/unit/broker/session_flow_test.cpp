@@ -129,18 +129,55 @@ TEST_CASE("session: nothing overtakes what is queued, QoS 0 included") {
   CHECK(r.s.inflight_count() == 1);
 }
 
-TEST_CASE("session: QoS 0 is dropped while the connection takes no more") {
+TEST_CASE("session: QoS 0 waits in the queue while the connection takes no more") {
   rig r(window(4));
   r.out.writable = false;
   r.deliver("q0", 0);
   CHECK(r.out.packets.empty());
-  CHECK(r.s.queue_length() == 0);
-  CHECK(r.dropped(drop_reason::qos0_msg) == 1);
-  CHECK(r.recorder.drops == drop_list{{drop_reason::qos0_msg, "q0"}});
+  CHECK(r.s.queue_length() == 1);
+  CHECK(r.recorder.drops.empty());
   r.out.writable = true;
+  r.s.drain(&r.out, r.t0, r.stats);  // the connection drained
   r.deliver("q0-again", 0);
-  CHECK(r.out.packets == trace{"q0-again q0 #0"});
-  CHECK(r.stats.sent == 1);
+  CHECK(r.out.packets == trace{"q0 q0 #0", "q0-again q0 #0"});
+  CHECK(r.stats.sent == 2);
+}
+
+TEST_CASE(
+    "session: with mqueue_store_qos0 = false QoS 0 is dropped while the connection takes "
+    "no more") {
+  session_limits l;
+  l.mqueue_store_qos0 = false;
+  rig r(l);
+  r.out.writable = false;
+  r.deliver("q0", 0);
+  CHECK(r.s.queue_length() == 0);
+  CHECK(r.recorder.drops == drop_list{{drop_reason::qos0_msg, "q0"}});
+}
+
+TEST_CASE(
+    "session: an elastic queue (online, under flow control) passes max_mqueue_len; "
+    "trim_queue applies the limit") {
+  session_limits l = window(1);
+  l.max_mqueue_len = 2;
+  rig r(l);
+  r.s.set_queue_elastic(true);
+  for (const char* t : {"a", "b", "c", "d", "e"})
+    r.deliver(t, 1);
+  CHECK(r.s.queue_length() == 4);      // "a" is in flight
+  CHECK(r.s.queued_bytes() == 4 * 2);  // topic and payload "p"
+  CHECK(r.recorder.drops.empty());
+  r.s.set_queue_elastic(false);
+  r.s.trim_queue(r.stats);
+  CHECK(r.s.queue_length() == 2);
+  CHECK(r.s.queued_bytes() == 2 * 2);
+  CHECK(r.recorder.drops ==
+        drop_list{{drop_reason::queue_full, "b"}, {drop_reason::queue_full, "c"}});
+  CHECK(r.s.on_puback(1, &r.out, r.t0, r.stats));
+  CHECK(r.out.topics == topic_list{"a", "d"});
+  CHECK(r.s.queued_bytes() == 2);
+  CHECK(r.s.take_undelivered().size() == 2);
+  CHECK(r.s.queued_bytes() == 0);
 }
 
 TEST_CASE("session: a full queue gives up its oldest message") {
