@@ -190,6 +190,7 @@ int main(int argc, char** argv) {
     sleep_until_ns(idle_start + secs(o.duration));
     b = take(rs, o.broker_pid);
     if (o.broker_pid > 0) sum.broker_rss_kb = process_rss_kb(o.broker_pid);
+    if (o.broker_pid > 0) sum.broker_peak_rss_kb = process_peak_rss_kb(o.broker_pid);
   } else {
     const std::uint64_t start = now_ns() + 20'000'000;
     rs.start_ns.store(start);
@@ -218,6 +219,7 @@ int main(int argc, char** argv) {
     sum.drain_s = static_cast<double>(d.at - b.at) / 1e9;
     sum.inflight_at_end = d.inflight;
     if (o.broker_pid > 0) sum.broker_rss_kb = process_rss_kb(o.broker_pid);
+    if (o.broker_pid > 0) sum.broker_peak_rss_kb = process_peak_rss_kb(o.broker_pid);
   }
   rs.current.store(phase::stop, std::memory_order_release);
   for (auto& t : threads)

@@ -31,13 +31,23 @@ std::optional<double> process_cpu_s(int pid) {
   return static_cast<double>(utime + stime) / ticks;
 }
 
-std::optional<std::uint64_t> process_rss_kb(int pid) {
+namespace {
+std::optional<std::uint64_t> status_kb(int pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6));
+    if (line.rfind(field, 0) == 0) return std::stoull(line.substr(field.size()));
   }
   return std::nullopt;
+}
+}  // namespace
+
+std::optional<std::uint64_t> process_rss_kb(int pid) {
+  return status_kb(pid, "VmRSS:");
+}
+
+std::optional<std::uint64_t> process_peak_rss_kb(int pid) {
+  return status_kb(pid, "VmHWM:");
 }
 
 double self_cpu_s() {

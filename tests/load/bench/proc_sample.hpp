@@ -14,6 +14,8 @@ namespace emqx_bench {
 std::optional<double> process_cpu_s(int pid);
 // VmRSS of `pid` in KiB.
 std::optional<std::uint64_t> process_rss_kb(int pid);
+// VmHWM of `pid` in KiB: the highest VmRSS since it started.
+std::optional<std::uint64_t> process_peak_rss_kb(int pid);
 // User + system CPU of this process, in seconds.
 double self_cpu_s();
 

@@ -58,6 +58,7 @@ struct summary {
   std::optional<double> broker_cpu_total_s;
   std::optional<std::uint64_t> broker_rss_start_kb;  // before connecting
   std::optional<std::uint64_t> broker_rss_kb;        // conn: connected and idle; else end
+  std::optional<std::uint64_t> broker_peak_rss_kb;   // the broker's highest RSS, at the end
 };
 
 void print_human(const summary& s, std::ostream& out);

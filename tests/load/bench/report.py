@@ -27,6 +27,7 @@ FIGURES = [
     ("lat_p99_us", "latency p99", "us", False),
     ("lat_max_us", "latency max", "us", False),
     ("broker_kb_per_conn", "broker memory per connection", "KiB", True),
+    ("broker_peak_rss_mb", "broker peak RSS", "MiB", False),
     ("conn_per_s", "connect rate", "conn/s", True),
     ("broker_cpu_us_per_msg", "broker CPU per message", "us", False),
     ("broker_cpu_pct", "broker CPU", "% of a core", True),
@@ -145,6 +146,11 @@ def progress_line(path):
           f"{fmt(res.get('tool_cpu_pct'))} % CPU ({r.get('wall_ms', 0) / 1000:.1f} s)", flush=True)
 
 
+# Peak broker RSS each scenario must stay under (MiB): the 64 KiB open-loop scenario is
+# the one that used to grow without bound.
+RSS_BUDGET_MB = {"S7o": 256}
+
+
 def smoke_check(records):
     problems = []
     for r in records:
@@ -169,6 +175,10 @@ def smoke_check(records):
         if res.get("qos", 0) >= 1 and (res.get("lost") or not res.get("drained")):
             problems.append(f"{tag}: QoS {res['qos']} lost {res.get('lost')} messages"
                             f"{'' if res.get('drained') else ' (not drained)'}")
+        budget = RSS_BUDGET_MB.get(r["id"])
+        if budget and r["broker"] == "emqx-cpp" and (res.get("broker_peak_rss_mb") or 0) > budget:
+            problems.append(f"{tag}: broker peak RSS {res['broker_peak_rss_mb']} MiB over "
+                            f"the {budget} MiB budget")
         if res.get("qos", 0) == 2 and res.get("duplicates"):
             problems.append(f"{tag}: QoS 2 delivered {res['duplicates']} duplicates")
     return problems
