@@ -52,6 +52,7 @@ result<void> broker::start() {
   workers_.front()->loop().post([this] { sys_->start(); });
   if (cfg_.retainer.msg_clear_interval_ms != 0)
     workers_.front()->loop().post([this] { sweep_retained(); });
+  memory_.start();
   running_ = true;
   return {};
 }

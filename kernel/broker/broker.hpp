@@ -22,6 +22,7 @@
 #include "broker/client_info.hpp"
 #include "broker/cluster.hpp"
 #include "broker/exclusive_registry.hpp"
+#include "broker/memory_guard.hpp"
 #include "broker/providers.hpp"
 #include "broker/retainer.hpp"
 #include "broker/session_registry.hpp"
@@ -63,6 +64,8 @@ class broker final : public plugin::host_services {
 
   const config::broker_config& cfg() const { return cfg_; }
   std::size_t worker_count() const { return workers_.size(); }
+  // Over the memory budget (overload_protection): no new connections, no PUBLISH read.
+  bool overloaded() const { return memory_.overloaded(); }
   worker& worker_at(std::size_t i) { return *workers_[i]; }
   // The worker that owns sessions for `client_id` (session_registry).
   std::uint16_t owner_of(std::string_view client_id) const;
@@ -161,6 +164,7 @@ class broker final : public plugin::host_services {
   std::vector<std::unique_ptr<worker>> workers_;
   std::vector<std::thread> threads_;
   std::unique_ptr<sys_publisher> sys_;
+  memory_guard memory_{*this};
   std::uint64_t started_at_ms_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> running_{false};

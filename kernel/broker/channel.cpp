@@ -94,7 +94,9 @@ void channel::process_input() {
       case mqtt::frame_status::complete:
         break;
     }
-    if (h.type == mqtt::packet_type::publish && input_holds_ > 0) {
+    if (h.type == mqtt::packet_type::publish &&
+        (input_holds_ > 0 || worker_.owner().overloaded())) {
+      if (input_holds_ == 0) worker_.hold_for_overload(id_);
       held_back_ = true;
       conn_->pause_reading();
       return;

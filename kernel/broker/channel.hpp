@@ -86,9 +86,10 @@ class channel final : public net::tcp_connection::handler, public outbound {
   void provider_answered(std::uint64_t wait, const std::function<void()>& handle);
   const client_info& client() const { return client_; }
   // Flow control: +1 while a subscriber this client publishes to is congested, -1 when
-  // it drained. While any hold stands, input stops at the next PUBLISH (acknowledgements
-  // before it are still read) and keepalive is not enforced: the broker, not the
-  // client, stopped the reading.
+  // it drained; 0 to look again (the node is back under its memory budget). While any
+  // hold stands, or the node is overloaded, input stops at the next PUBLISH
+  // (acknowledgements before it are still read) and keepalive is not enforced: the
+  // broker, not the client, stopped the reading.
   void hold_input(int delta);
   // The stores kept what acknowledgement `hold` waited for: it goes out in its turn.
   void release_ack(std::uint64_t hold);

@@ -37,6 +37,11 @@ void channel::refuse_connect(reason_code code, const std::string& why) {
 void channel::handle_connect(mqtt::connect_packet& c) {
   deadline_.disarm();
   version_ = c.version;
+  if (worker_.owner().overloaded()) {
+    // overload_protection: the node is over its memory budget.
+    refuse_connect(reason_code::server_busy, "the server is over its memory budget");
+    return;
+  }
   const auto& m = worker_.cfg().mqtt;
   bool assigned = false;
   if (m.use_username_as_clientid && c.username && !c.username->empty()) c.client_id = *c.username;

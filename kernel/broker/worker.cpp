@@ -553,6 +553,14 @@ void worker::deliver_local(std::uint64_t session_id, delivery d, bool no_local,
   request_flush();
 }
 
+void worker::release_overload_holds() {
+  auto held = std::move(overload_held_);
+  overload_held_.clear();
+  for (const std::uint64_t id : held) {
+    if (channel* ch = channel_by_id(id)) ch->hold_input(0);
+  }
+}
+
 void worker::receive_deliveries(std::vector<remote_delivery> batch, std::uint16_t from_worker) {
   for (auto& rd : batch)
     deliver_local(rd.session_id, std::move(rd.d), rd.no_local,

@@ -266,6 +266,10 @@ class worker final : public drop_listener {
   // Delivers to a session on this worker.
   void deliver_local(std::uint64_t session_id, delivery d, bool no_local, publisher_ref from = {});
   flow_control& flow() { return flow_; }
+  // A channel stopped at a PUBLISH because the node is over its memory budget; it is
+  // read again by release_overload_holds() once the node is back under it.
+  void hold_for_overload(std::uint64_t channel_id) { overload_held_.push_back(channel_id); }
+  void release_overload_holds();
   std::uint64_t new_session_id();
 
   void publish_will(const session& s, const mqtt::will_message& will);
@@ -349,6 +353,7 @@ class worker final : public drop_listener {
   ::event* deadline_tick_ev_ = nullptr;
   static void on_deadline_tick(int fd, short what, void* self);
   message_ids ids_;
+  std::vector<std::uint64_t> overload_held_;
   flow_control flow_{*this};  // after loop_: it cancels its timer there when destroyed
 };
 

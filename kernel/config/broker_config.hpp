@@ -83,6 +83,13 @@ struct flow_control_config {
   slow_subscriber_policy slow_subscriber = slow_subscriber_policy::drop;
 };
 
+// [overload_protection]: the node's memory budget (heap in use).
+struct overload_protection_config {
+  bool enable = false;
+  std::uint64_t memory_high_watermark = 2048ULL * 1024 * 1024;
+  std::uint64_t memory_low_watermark = 1536ULL * 1024 * 1024;
+};
+
 struct retainer_config {
   bool enable = true;
   std::uint64_t max_payload_size = 1024ULL * 1024;  // larger retained payloads are not stored
@@ -144,6 +151,7 @@ struct broker_config {
   std::vector<tcp_listener_config> tcp_listeners{tcp_listener_config{}};
   mqtt_config mqtt;
   flow_control_config flow_control;
+  overload_protection_config overload_protection;
   retainer_config retainer;
   authorization_config authorization;
   sys_topics_config sys_topics;

@@ -387,6 +387,14 @@ emqx_cpp::result<broker_config> load_config_string(std::string_view toml,
     }
   }
   l.finish();
+  const auto& op = cfg.overload_protection;
+  if (op.memory_low_watermark >= op.memory_high_watermark) {
+    return fail(load_errc::invalid, display_name +
+                                        ": overload_protection.memory_low_watermark: must be below "
+                                        "overload_protection.memory_high_watermark (" +
+                                        std::to_string(op.memory_low_watermark) + " >= " +
+                                        std::to_string(op.memory_high_watermark) + " bytes)");
+  }
   return cfg;
 }
 

@@ -365,6 +365,29 @@ constexpr key_spec key_table[] = {
      .choices = slow_policies,
      .global = at<&B::flow_control, &flow_control_config::slow_subscriber>()},
 
+    // [overload_protection]
+    {.path = "overload_protection.enable",
+     .default_text = "false",
+     .meaning = "watch the node's heap: above memory_high_watermark refuse new connections "
+                "(CONNACK 0x89, or 3 for MQTT 3.x) and stop reading publishers until it is "
+                "below memory_low_watermark",
+     .global = at<&B::overload_protection, &overload_protection_config::enable>()},
+    {.path = "overload_protection.memory_high_watermark",
+     .type = kind::size,
+     .default_text = R"("2GB")",
+     .meaning = "heap in use at which the node counts as overloaded",
+     .min = 1,
+     .max = 1024ULL * 1024 * 1024 * 1024,
+     .global = at<&B::overload_protection, &overload_protection_config::memory_high_watermark>()},
+    {.path = "overload_protection.memory_low_watermark",
+     .type = kind::size,
+     .default_text = R"("1536MB")",
+     .meaning = "heap in use below which an overloaded node serves normally again; below "
+                "memory_high_watermark",
+     .min = 1,
+     .max = 1024ULL * 1024 * 1024 * 1024,
+     .global = at<&B::overload_protection, &overload_protection_config::memory_low_watermark>()},
+
     // [retainer]
     {.path = "retainer.enable",
      .default_text = "true",

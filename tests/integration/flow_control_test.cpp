@@ -253,3 +253,53 @@ TEST_CASE("flow control: no keepalive timeout while held") {
   CHECK_FALSE(pub.failed());
   CHECK(broker.log().find("keepalive timeout") == std::string::npos);
 }
+
+TEST_CASE("overload_protection: over the memory budget, new clients get 0x89 and publishers wait") {
+  // Nothing but the memory budget holds the publisher: the flow control marks are out
+  // of reach. 1,500 messages of 64 KiB queued for a subscriber that does not read take
+  // the heap past 64 MiB; reading them brings it below 32 MiB again.
+  broker_under_test broker("overload_memory",
+                           {"EMQX_CPP_OVERLOAD_PROTECTION__ENABLE=true",
+                            "EMQX_CPP_OVERLOAD_PROTECTION__MEMORY_HIGH_WATERMARK=64MB",
+                            "EMQX_CPP_OVERLOAD_PROTECTION__MEMORY_LOW_WATERMARK=32MB",
+                            "EMQX_CPP_FLOW_CONTROL__QUEUE_HIGH_WATERMARK=1000000",
+                            "EMQX_CPP_FLOW_CONTROL__QUEUE_HIGH_WATERMARK_BYTES=1GB",
+                            "EMQX_CPP_FLOW_CONTROL__SLOW_SUBSCRIBER_TIMEOUT=60s"});
+  mqtt_client sub(host, broker.port());
+  REQUIRE(sub.connect(narrow_subscriber("mem-sub")));
+  REQUIRE(sub.subscribe("mem/t", 1));
+  open_loop_publisher pub(broker.port(), "mem-pub", "mem/t", 1500, 64 * 1024);
+  REQUIRE(pub.connected());
+  REQUIRE(eventually(
+      [&] {
+        return broker.log().find("overload_protection state=overloaded") != std::string::npos;
+      },
+      20s));
+  std::this_thread::sleep_for(500ms);
+  const int held_at = pub.acked();
+  CAPTURE(held_at);
+  CHECK(held_at < 1500);
+  std::this_thread::sleep_for(500ms);
+  CHECK(pub.acked() == held_at);  // not read while overloaded
+
+  mqtt_client refused5(host, broker.port());
+  mqtt::connect_packet c;
+  c.client_id = "mem-new5";
+  const auto ack5 = refused5.connect(c);
+  REQUIRE(ack5);
+  CHECK(ack5->code == mqtt::reason_code::server_busy);
+  mqtt_client refused3(host, broker.port(), mqtt::protocol_version::v3_1_1);
+  c.client_id = "mem-new3";
+  c.version = mqtt::protocol_version::v3_1_1;
+  const auto ack3 = refused3.connect(c);
+  REQUIRE(ack3);
+  CHECK(mqtt::to_v3(ack3->code) == mqtt::connack_v3::server_unavailable);
+
+  // Draining the subscriber brings the node back under its budget: nothing was lost.
+  const auto got = read_all(sub, 1500);
+  check_complete(got, 1, 1500);
+  CHECK(eventually([&] { return pub.acked() == 1500; }, 10s));
+  CHECK(broker.log().find("overload_protection state=normal") != std::string::npos);
+  mqtt_client later(host, broker.port());
+  CHECK(later.connect("mem-later"));
+}

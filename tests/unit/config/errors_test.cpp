@@ -201,3 +201,10 @@ TEST_CASE("the first problem in the file is reported, whatever the key order") {
   REQUIRE_FALSE(r);
   CHECK(r.err().code == static_cast<int>(load_errc::invalid));
 }
+
+TEST_CASE("overload_protection: the low-water mark must be below the high-water mark") {
+  CHECK(load_error("[overload_protection]\nmemory_high_watermark = \"1GB\"\n"
+                   "memory_low_watermark = \"1GB\"\n") ==
+        "broker.toml: overload_protection.memory_low_watermark: must be below "
+        "overload_protection.memory_high_watermark (1073741824 >= 1073741824 bytes)");
+}
