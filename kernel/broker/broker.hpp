@@ -32,6 +32,7 @@
 #include "plugin/host_services.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/result.hpp"
+#include "runtime/token_bucket.hpp"
 
 namespace emqx_cpp::broker {
 
@@ -42,6 +43,19 @@ struct listener_state {
   config::tcp_listener_config cfg;
   std::atomic<std::uint64_t> connections{0};
   std::uint16_t port = 0;
+  // max_conn_rate: 0 when a connection may be accepted now (it takes a token), else how
+  // long to wait. One bucket for the sockets every worker has on this listener.
+  std::chrono::nanoseconds admit() {
+    if (!cfg.max_conn_rate.limited()) return std::chrono::nanoseconds(0);
+    std::lock_guard lock(conn_rate_mutex);
+    const auto now = std::chrono::steady_clock::now();
+    if (!conn_rate) conn_rate.emplace(cfg.max_conn_rate.amount, cfg.max_conn_rate.period_ms, now);
+    return conn_rate->take(1, now);
+  }
+
+ private:
+  std::mutex conn_rate_mutex;
+  std::optional<runtime::token_bucket> conn_rate;
 };
 
 class broker final : public plugin::host_services {

@@ -25,6 +25,14 @@ channel::channel(worker& w, int fd, std::string peer, std::size_t listener,
       static_cast<std::size_t>(w.owner().listener(listener).cfg.high_watermark), initial_input);
   last_activity_ = std::chrono::steady_clock::now();
   deadline_.owner = this;
+  const auto& lc = w.owner().listener(listener).cfg;
+  if (lc.messages_rate.limited() || lc.bytes_rate.limited()) {
+    rates_ = std::make_unique<rate_limits>();
+    if (lc.messages_rate.limited())
+      rates_->messages.emplace(lc.messages_rate.amount, lc.messages_rate.period_ms, last_activity_);
+    if (lc.bytes_rate.limited())
+      rates_->bytes.emplace(lc.bytes_rate.amount, lc.bytes_rate.period_ms, last_activity_);
+  }
 }
 
 channel::~channel() {
@@ -32,6 +40,7 @@ channel::~channel() {
   abandon_pending();
   worker_.loop().cancel(session_timer_);
   worker_.loop().cancel(hold_timer_);
+  if (rates_) worker_.loop().cancel(rates_->timer);
   // A DISCONNECT or CONNACK may still be on its way out; let it drain on its own.
   if (conn_ && !conn_->closed()) worker_.linger(std::move(conn_));
 }
@@ -76,7 +85,7 @@ void channel::process_input() {
   const auto& m = worker_.cfg().mqtt;
   const mqtt::decode_options opts{m.strict_mode};
   while (state_ != state::closed && conn_ && !conn_->closed()) {
-    if (pending_ || yielded_) return;  // the previous packet is still being handled
+    if (pending_ || yielded_ || rate_paused_) return;  // the previous packet is still being handled
     auto in = conn_->input();
     mqtt::fixed_header h;
     switch (mqtt::read_frame(in, m.max_packet_size, h)) {
@@ -94,6 +103,7 @@ void channel::process_input() {
       case mqtt::frame_status::complete:
         break;
     }
+    if (rates_ && !within_rate(h)) return;
     if (h.type == mqtt::packet_type::publish &&
         (input_holds_ > 0 || worker_.owner().overloaded())) {
       if (input_holds_ == 0) worker_.hold_for_overload(id_);
@@ -132,6 +142,30 @@ void channel::process_input() {
   }
 }
 
+bool channel::within_rate(const mqtt::fixed_header& h) {
+  const auto now = std::chrono::steady_clock::now();
+  std::chrono::nanoseconds wait{0};
+  const bool publish = h.type == mqtt::packet_type::publish && rates_->messages;
+  if (publish) wait = rates_->messages->take(1, now);
+  if (wait.count() == 0 && rates_->bytes) {
+    wait = rates_->bytes->take(static_cast<double>(h.frame_size()), now);
+    if (wait.count() != 0 && publish) rates_->messages->give_back(1);
+  }
+  if (wait.count() == 0) return true;
+  rate_paused_ = true;
+  conn_->pause_reading();
+  rates_->timer = worker_.loop().schedule(
+      std::chrono::duration_cast<std::chrono::milliseconds>(wait) + std::chrono::milliseconds(1),
+      [this] {
+        rates_->timer = 0;
+        rate_paused_ = false;
+        last_activity_ = std::chrono::steady_clock::now();
+        worker_.contained(this, "rate", [](channel* ch) { ch->resume_input(); });
+        worker_.request_flush();
+      });
+  return false;
+}
+
 void channel::hold_input(int delta) {
   input_holds_ += delta;
   if (input_holds_ > 0 || !held_back_) return;
@@ -142,7 +176,8 @@ void channel::hold_input(int delta) {
 }
 
 void channel::resume_input() {
-  if (pending_ || yielded_ || held_back_ || state_ == state::closed || !conn_) return;
+  if (pending_ || yielded_ || held_back_ || rate_paused_ || state_ == state::closed || !conn_)
+    return;
   conn_->resume_reading();
   process_input();  // what the client sent meanwhile
 }
@@ -407,7 +442,7 @@ void channel::on_deadline() {
     return;
   }
   if (state_ != state::connected) return;
-  if (held_back_) {
+  if (held_back_ || rate_paused_) {
     // Its PINGREQ may be waiting behind a PUBLISH the broker does not read yet.
     last_activity_ = std::chrono::steady_clock::now();
     arm_keepalive();

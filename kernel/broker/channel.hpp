@@ -27,6 +27,7 @@
 #include "plugin/host_services.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/timer_wheel.hpp"
+#include "runtime/token_bucket.hpp"
 
 namespace emqx_cpp::broker {
 
@@ -267,6 +268,18 @@ class channel final : public net::tcp_connection::handler, public outbound {
   bool yielded_ = false;    // a long SUBSCRIBE gave the worker back; input waits for it
   bool held_back_ = false;  // reading stopped at a PUBLISH by flow control
   std::int32_t input_holds_ = 0;
+  // The listener's messages_rate and bytes_rate, when it has them: input waits for the
+  // buckets to refill instead of the client being disconnected.
+  struct rate_limits {
+    std::optional<runtime::token_bucket> messages;
+    std::optional<runtime::token_bucket> bytes;
+    runtime::timer_id timer = 0;
+  };
+  std::unique_ptr<rate_limits> rates_;
+  bool rate_paused_ = false;
+  // False (and reading paused until the buckets allow it) when the packet with this
+  // header must wait.
+  bool within_rate(const mqtt::fixed_header& h);
   // Packets whose handling is suspended on an access hook.
   std::unique_ptr<mqtt::connect_packet> pending_connect_;
   bool pending_assigned_ = false;

@@ -78,6 +78,10 @@ result<std::uint16_t> worker::open_listener(std::size_t listener, std::uint16_t 
   const auto& lc = owner_.listener(listener).cfg;
   auto l = std::make_unique<net::tcp_listener>(
       loop_.base(), [this, listener](net::accepted_socket s) { accept(std::move(s), listener); });
+  if (lc.max_conn_rate.limited()) {
+    listener_state& state = owner_.listener(listener);
+    l->set_gate([&state] { return state.admit(); });
+  }
   auto bound = l->open(lc.host, port, lc.backlog, lc.nodelay);
   if (bound) listeners_.push_back(std::move(l));
   return bound;

@@ -15,6 +15,15 @@
 
 namespace emqx_cpp::config {
 
+// EMQX's rate format: "10/s", "10MB/2s"; amount 0 = "infinity" (no limit).
+struct rate_limit {
+  std::uint64_t amount = 0;
+  std::uint64_t period_ms = 1000;
+  bool limited() const { return amount != 0; }
+  double per_second() const { return static_cast<double>(amount) * 1000.0 / period_ms; }
+  bool operator==(const rate_limit&) const = default;
+};
+
 // One [listeners.tcp.<name>] table.
 struct tcp_listener_config {
   std::string name = "default";
@@ -25,6 +34,11 @@ struct tcp_listener_config {
   int backlog = 1024;
   std::uint64_t high_watermark = 1024ULL * 1024;  // bytes of unsent output per connection
   bool nodelay = true;
+  // EMQX's listener limiters: connections accepted per period on this listener, and
+  // per connection the messages (PUBLISH) and bytes read per period.
+  rate_limit max_conn_rate;
+  rate_limit messages_rate;
+  rate_limit bytes_rate;
 };
 
 enum class shared_strategy {

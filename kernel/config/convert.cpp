@@ -60,6 +60,8 @@ class checker {
         return bind(node);
       case kind::string_list:
         return string_list(node);
+      case kind::rate:
+        return rate(node);
     }
     return refuse();
   }
@@ -99,6 +101,22 @@ class checker {
     const auto ms = parse_duration_ms(s->get());
     if (!ms) return refuse();
     return in_range(*ms);
+  }
+
+  emqx_cpp::result<value> rate(const toml::node& node) const {
+    const auto* s = node.as_string();
+    if (s == nullptr) return refuse();
+    if (s->get() == "infinity") {
+      value v;
+      v.real = 1000;
+      return v;
+    }
+    const auto r = parse_rate(s->get());
+    if (!r) return refuse();
+    value v;
+    v.number = r->first;
+    v.real = static_cast<double>(r->second);
+    return v;
   }
 
   emqx_cpp::result<value> size(const toml::node& node) const {

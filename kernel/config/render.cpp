@@ -223,6 +223,9 @@ std::string allowed_text(const key_spec& key) {
       return R"("host:port", "[ipv6]:port" or "port", with an IP address and port 0..65535)";
     case kind::string_list:
       return "an array of strings";
+    case kind::rate:
+      return R"("<amount>/<period>" such as "100/s" or "10MB/2s" (a size unit for bytes, a )"
+             R"(duration for the period), or "infinity")";
   }
   if (key.word != zero_word::none) {
     s += (s.find(',') == std::string::npos ? " or " : ", or ") + zero_word_text(key.word);
@@ -241,6 +244,9 @@ std::string render_value(const key_spec& key, const value& v) {
       return zero_as_word ? zero_word_text(key.word) : toml_quote(format_duration_ms(v.number));
     case kind::size:
       return toml_quote(format_size(v.number));
+    case kind::rate:
+      return toml_quote(v.number == 0 ? "infinity"
+                                      : format_rate(v.number, static_cast<std::uint64_t>(v.real)));
     case kind::number:
       return format_real(v.real);
     case kind::string:

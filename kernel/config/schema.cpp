@@ -14,7 +14,10 @@ namespace {
 
 template <class T>
 void assign(T& dst, const value& v) {
-  if constexpr (std::is_same_v<T, bool>) {
+  if constexpr (std::is_same_v<T, rate_limit>) {
+    dst.amount = v.number;
+    dst.period_ms = static_cast<std::uint64_t>(v.real);
+  } else if constexpr (std::is_same_v<T, bool>) {
     dst = v.boolean;
   } else if constexpr (std::is_same_v<T, double>) {
     dst = v.real;
@@ -31,7 +34,10 @@ void assign(T& dst, const value& v) {
 template <class T>
 value extract(const T& src) {
   value v;
-  if constexpr (std::is_same_v<T, bool>) {
+  if constexpr (std::is_same_v<T, rate_limit>) {
+    v.number = src.amount;
+    v.real = static_cast<double>(src.period_ms);
+  } else if constexpr (std::is_same_v<T, bool>) {
     v.boolean = src;
   } else if constexpr (std::is_same_v<T, double>) {
     v.real = src;
@@ -162,6 +168,24 @@ constexpr key_spec key_table[] = {
      .default_text = "true",
      .meaning = "send small packets at once (TCP_NODELAY) instead of batching them",
      .listener = on_listener<&L::nodelay>()},
+    {.path = "listeners.tcp.<name>.max_conn_rate",
+     .type = kind::rate,
+     .default_text = R"("infinity")",
+     .meaning = "most connections this listener accepts per period; beyond it clients wait "
+                "in the listen backlog",
+     .listener = on_listener<&L::max_conn_rate>()},
+    {.path = "listeners.tcp.<name>.messages_rate",
+     .type = kind::rate,
+     .default_text = R"("infinity")",
+     .meaning = "most PUBLISH packets read from each connection per period; a client above "
+                "it is read more slowly, not disconnected",
+     .listener = on_listener<&L::messages_rate>()},
+    {.path = "listeners.tcp.<name>.bytes_rate",
+     .type = kind::rate,
+     .default_text = R"("infinity")",
+     .meaning = "most bytes read from each connection per period (\"1MB/s\"); a client above "
+                "it is read more slowly",
+     .listener = on_listener<&L::bytes_rate>()},
 
     // [mqtt]
     {.path = "mqtt.idle_timeout",

@@ -28,6 +28,7 @@ enum class kind {
   enumeration,  // text: the name, number: its index in choices
   bind,         // text: host, number: port
   string_list,  // list
+  rate,         // number: the amount, real: the period in ms; 0 amount = "infinity"
 };
 
 // The word some keys accept in place of a value; it is stored as 0.

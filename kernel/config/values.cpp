@@ -91,6 +91,21 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
   return std::nullopt;
 }
 
+std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_rate(std::string_view text) {
+  const auto slash = text.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  const auto amount = parse_size(text.substr(0, slash));
+  const auto period_text = text.substr(slash + 1);
+  const auto period =
+      period_text == "s" ? std::optional<std::uint64_t>(1000) : parse_duration_ms(period_text);
+  if (!amount || *amount == 0 || !period || *period == 0) return std::nullopt;
+  return std::pair{*amount, *period};
+}
+
+std::string format_rate(std::uint64_t amount, std::uint64_t period_ms) {
+  return std::to_string(amount) + "/" + (period_ms == 1000 ? "s" : format_duration_ms(period_ms));
+}
+
 std::string format_size(std::uint64_t bytes) {
   for (const auto& u : size_units) {
     if (bytes != 0 && bytes % u.factor == 0) {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace emqx_cpp::config {
 
@@ -23,6 +24,10 @@ std::string format_duration_ms(std::uint64_t ms);
 // "512B", "64KB", "1MB", "1GB" (1024-based, unit case-insensitive) or plain digits
 // meaning bytes -> bytes. Refuses overflow.
 std::optional<std::uint64_t> parse_size(std::string_view text);
+// EMQX's rate: an amount (a number, or a size such as "10MB") per period ("s", or a
+// duration such as "2s", "1m"): "100/s", "10MB/2s". Returns {amount, period_ms}.
+std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_rate(std::string_view text);
+std::string format_rate(std::uint64_t amount, std::uint64_t period_ms);
 
 // Bytes written with the largest unit that is exact: 1048576 -> "1MB", 1000 -> "1000B".
 std::string format_size(std::uint64_t bytes);

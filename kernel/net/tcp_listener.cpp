@@ -92,6 +92,17 @@ void tcp_listener::on_readable(int /*fd*/, short /*what*/, void* self) {
 void tcp_listener::accept_all() {
   // Bounded so a connection storm cannot starve the worker's established clients.
   for (int i = 0; i < 256 && fd_ >= 0; ++i) {
+    if (gate_) {
+      const auto wait = gate_();
+      if (wait.count() > 0) {
+        event_del(ev_);
+        if (gate_ev_ == nullptr) gate_ev_ = evtimer_new(base_, &tcp_listener::on_gate_open, this);
+        const auto us = std::chrono::duration_cast<std::chrono::microseconds>(wait).count() + 1;
+        const timeval tv{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+        evtimer_add(gate_ev_, &tv);
+        return;
+      }
+    }
     sockaddr_storage peer{};
     socklen_t len = sizeof(peer);
     const int fd =
@@ -105,11 +116,23 @@ void tcp_listener::accept_all() {
   }
 }
 
+void tcp_listener::on_gate_open(int /*fd*/, short /*what*/, void* self) {
+  auto* l = static_cast<tcp_listener*>(self);
+  if (l->ev_ == nullptr || l->fd_ < 0) return;
+  event_add(l->ev_, nullptr);
+  l->accept_all();
+}
+
 void tcp_listener::pause() {
   if (ev_ != nullptr) event_del(ev_);
+  if (gate_ev_ != nullptr) event_del(gate_ev_);
 }
 
 void tcp_listener::close() {
+  if (gate_ev_ != nullptr) {
+    event_free(gate_ev_);
+    gate_ev_ = nullptr;
+  }
   if (ev_ != nullptr) {
     event_free(ev_);
     ev_ = nullptr;

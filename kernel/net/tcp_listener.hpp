@@ -6,6 +6,8 @@
 // first socket; the others then bind that port.
 #pragma once
 
+#include <chrono>
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -38,9 +40,15 @@ class tcp_listener {
   void close();
   // Stops accepting without closing (used at shutdown so queued clients are refused).
   void pause();
+  // Asked before each accept: a wait means not yet (a connection rate limit); the
+  // socket is left alone that long and the clients wait in the listen backlog.
+  void set_gate(std::function<std::chrono::nanoseconds()> gate) { gate_ = std::move(gate); }
 
  private:
   static void on_readable(int fd, short what, void* self);
+  static void on_gate_open(int fd, short what, void* self);
+  std::function<std::chrono::nanoseconds()> gate_;
+  ::event* gate_ev_ = nullptr;
   void accept_all();
 
   ::event_base* base_;

@@ -303,3 +303,48 @@ TEST_CASE("overload_protection: over the memory budget, new clients get 0x89 and
   mqtt_client later(host, broker.port());
   CHECK(later.connect("mem-later"));
 }
+
+TEST_CASE("listeners.tcp.<name>.messages_rate: a client above it is read more slowly") {
+  broker_under_test broker("rate_messages",
+                           {"EMQX_CPP_LISTENERS__TCP__DEFAULT__MESSAGES_RATE=10/s"});
+  open_loop_publisher pub(broker.port(), "rate-pub", "rate/t", 40);
+  REQUIRE(pub.connected());
+  // A full bucket of 10, then 10 a second.
+  std::this_thread::sleep_for(1s);
+  const int after_1s = pub.acked();
+  CAPTURE(after_1s);
+  CHECK(after_1s >= 12);
+  CHECK(after_1s <= 28);
+  CHECK(eventually([&] { return pub.acked() == 40; }, 6s));
+  CHECK_FALSE(pub.failed());
+}
+
+TEST_CASE("listeners.tcp.<name>.bytes_rate: bytes read per period are limited") {
+  broker_under_test broker("rate_bytes", {"EMQX_CPP_LISTENERS__TCP__DEFAULT__BYTES_RATE=10KB/s"});
+  open_loop_publisher pub(broker.port(), "rateb-pub", "rateb/t", 40, 1000);
+  REQUIRE(pub.connected());
+  // About ten messages of a kilobyte per second, after a full bucket of ten.
+  std::this_thread::sleep_for(1s);
+  const int after_1s = pub.acked();
+  CAPTURE(after_1s);
+  CHECK(after_1s >= 12);
+  CHECK(after_1s <= 28);
+  CHECK(eventually([&] { return pub.acked() == 40; }, 6s));
+  CHECK_FALSE(pub.failed());
+}
+
+TEST_CASE("listeners.tcp.<name>.max_conn_rate: connections beyond it wait in the backlog") {
+  broker_under_test broker("rate_conn", {"EMQX_CPP_LISTENERS__TCP__DEFAULT__MAX_CONN_RATE=5/s"});
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::unique_ptr<mqtt_client>> clients;
+  for (int i = 0; i < 15; ++i) {
+    clients.push_back(std::make_unique<mqtt_client>(host, broker.port()));
+    REQUIRE(clients.back()->connect("conn-rate-" + std::to_string(i)));
+  }
+  // Five at once, the other ten at five a second (the broker's own first connection,
+  // made when it started, took one token).
+  const auto took = std::chrono::steady_clock::now() - start;
+  CAPTURE(std::chrono::duration_cast<std::chrono::milliseconds>(took).count());
+  CHECK(took >= 1800ms);
+  CHECK(took <= 6s);
+}

@@ -208,3 +208,9 @@ TEST_CASE("overload_protection: the low-water mark must be below the high-water 
         "broker.toml: overload_protection.memory_low_watermark: must be below "
         "overload_protection.memory_high_watermark (1073741824 >= 1073741824 bytes)");
 }
+
+TEST_CASE("a rate that is not one") {
+  CHECK(
+      load_error("[listeners.tcp.default]\nmessages_rate = \"100\"\n") ==
+      R"(broker.toml:2:1: listeners.tcp.default.messages_rate: must be "<amount>/<period>" such as "100/s" or "10MB/2s" (a size unit for bytes, a duration for the period), or "infinity", got "100")");
+}

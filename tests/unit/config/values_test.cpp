@@ -120,3 +120,16 @@ TEST_CASE("edit distance counts a swap of neighbours as one edit") {
   CHECK(edit_distance("abc", "") == 3);
   CHECK(edit_distance("kitten", "sitting") == 3);
 }
+
+TEST_CASE("rates: an amount per period, as EMQX writes them") {
+  using R = std::optional<std::pair<std::uint64_t, std::uint64_t>>;
+  CHECK(parse_rate("100/s") == R({100, 1000}));
+  CHECK(parse_rate("10MB/2s") == R({10ULL * 1024 * 1024, 2000}));
+  CHECK(parse_rate("5/1m") == R({5, 60000}));
+  CHECK(parse_rate("100") == std::nullopt);
+  CHECK(parse_rate("0/s") == std::nullopt);
+  CHECK(parse_rate("10/0s") == std::nullopt);
+  CHECK(parse_rate("ten/s") == std::nullopt);
+  CHECK(format_rate(100, 1000) == "100/s");
+  CHECK(format_rate(5, 60000) == "5/1m");
+}
