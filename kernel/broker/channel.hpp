@@ -99,6 +99,7 @@ class channel final : public net::tcp_connection::handler, public outbound {
     if (authz_) authz_->clear();
   }
   session* current_session() const { return session_; }
+  std::size_t pending_output() const { return conn_ ? conn_->pending_output() : 0; }
   mqtt::protocol_version version() const { return version_; }
   // What api_client_info reports; read by other threads only after the worker showed
   // this channel (the fields it reads are fixed by then).

@@ -47,6 +47,22 @@ void flow_control::congest(session& s, publisher_ref from) {
   hold(from, +1);
 }
 
+bool flow_control::over_connection_limits(session& s, channel& ch) {
+  const auto& fs = worker_.cfg().force_shutdown;
+  const char* reason = nullptr;
+  if (s.queue_length() > fs.max_mailbox_size) {
+    reason = "mailbox_overflow";
+  } else if (s.queued_bytes() + ch.pending_output() > fs.max_heap_size) {
+    reason = "proc_heap_too_large";
+  }
+  if (reason == nullptr) return false;
+  worker_.log().warn("force_shutdown client={} reason={} queued={} bytes={} output={}",
+                     s.client_id(), reason, s.queue_length(), s.queued_bytes(),
+                     ch.pending_output());
+  ch.kick(mqtt::reason_code::quota_exceeded, true);
+  return true;
+}
+
 void flow_control::relieve(session& s) {
   auto it = congested_.find(s.id());
   s.congested = false;

@@ -28,6 +28,7 @@
 
 namespace emqx_cpp::broker {
 
+class channel;
 class worker;
 
 // The connection a message came from, as the worker that delivers it knows it.
@@ -57,6 +58,9 @@ class flow_control {
   void drained(session& s) {
     if (s.congested && !over_low(s)) relieve(s);
   }
+  // force_shutdown: a connected client whose queue or held bytes pass the limits is
+  // disconnected (0x97). Returns true when it was.
+  bool over_connection_limits(session& s, channel& ch);
   // `s` went offline or ends: its publishers go, and max_mqueue_len applies again
   // (the oldest messages beyond it are dropped).
   void offline(session& s);

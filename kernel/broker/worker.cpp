@@ -552,7 +552,9 @@ void worker::deliver_local(std::uint64_t session_id, delivery d, bool no_local,
   contained(slot->ch, "deliver", [&](channel* ch) {
     inject_fault("deliver", s.client_id());
     s.deliver(std::move(d), ch, steady_clock::now(), delivery_);
-    if (ch != nullptr) flow_.delivered(s, from);
+    if (ch == nullptr) return;
+    flow_.delivered(s, from);
+    if (cfg().force_shutdown.enable) flow_.over_connection_limits(s, *ch);
   });
   request_flush();
 }

@@ -97,6 +97,14 @@ struct flow_control_config {
   slow_subscriber_policy slow_subscriber = slow_subscriber_policy::drop;
 };
 
+// [force_shutdown]: EMQX's per-connection limits, applied to what the broker holds for
+// one connected client (its session queue, and its queue bytes plus unsent output).
+struct force_shutdown_config {
+  bool enable = false;
+  std::uint32_t max_mailbox_size = 1000;              // queued messages
+  std::uint64_t max_heap_size = 32ULL * 1024 * 1024;  // queued bytes + unsent output
+};
+
 // [overload_protection]: the node's memory budget (heap in use).
 struct overload_protection_config {
   bool enable = false;
@@ -166,6 +174,7 @@ struct broker_config {
   mqtt_config mqtt;
   flow_control_config flow_control;
   overload_protection_config overload_protection;
+  force_shutdown_config force_shutdown;
   retainer_config retainer;
   authorization_config authorization;
   sys_topics_config sys_topics;

@@ -32,6 +32,9 @@ constexpr section_note section_notes[] = {
      "Back-pressure. When the broker is behind delivering to an online subscriber, the "
      "publishers feeding it are read no more until its queue drains, instead of "
      "acknowledged messages being dropped (docs/design/flow-control.md)."},
+    {"force_shutdown",
+     "EMQX's per-connection limits: a connected client for which the broker holds more "
+     "than this is disconnected."},
     {"overload_protection",
      "The node's memory budget, measured as the heap the process has in use (EMQX's "
      "overload_protection has no memory budget; these keys are emqx-cpp's)."},

@@ -389,6 +389,29 @@ constexpr key_spec key_table[] = {
      .choices = slow_policies,
      .global = at<&B::flow_control, &flow_control_config::slow_subscriber>()},
 
+    // [force_shutdown]
+    {.path = "force_shutdown.enable",
+     .default_text = "false",
+     .meaning = "close a connection whose session queue or held bytes pass the limits below "
+                "(DISCONNECT 0x97); off by default because flow control already bounds the "
+                "queue of a connected client",
+     .global = at<&B::force_shutdown, &force_shutdown_config::enable>()},
+    {.path = "force_shutdown.max_mailbox_size",
+     .type = kind::integer,
+     .default_text = "1000",
+     .meaning = "most messages queued for one connected client",
+     .min = 1,
+     .max = u32_max,
+     .global = at<&B::force_shutdown, &force_shutdown_config::max_mailbox_size>()},
+    {.path = "force_shutdown.max_heap_size",
+     .type = kind::size,
+     .default_text = R"("32MB")",
+     .meaning = "most bytes held for one connected client: its queued messages and its "
+                "unsent output",
+     .min = 1,
+     .max = 1024ULL * 1024 * 1024 * 1024,
+     .global = at<&B::force_shutdown, &force_shutdown_config::max_heap_size>()},
+
     // [overload_protection]
     {.path = "overload_protection.enable",
      .default_text = "false",

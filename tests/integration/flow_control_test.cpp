@@ -348,3 +348,27 @@ TEST_CASE("listeners.tcp.<name>.max_conn_rate: connections beyond it wait in the
   CHECK(took >= 1800ms);
   CHECK(took <= 6s);
 }
+
+TEST_CASE("force_shutdown: a connected client past max_mailbox_size or max_heap_size is closed") {
+  auto closed_for = [](const std::string& name, const std::string& limit, std::size_t payload) {
+    broker_under_test broker(name, {"EMQX_CPP_FORCE_SHUTDOWN__ENABLE=true", limit,
+                                    "EMQX_CPP_FLOW_CONTROL__QUEUE_HIGH_WATERMARK=1000000",
+                                    "EMQX_CPP_FLOW_CONTROL__QUEUE_HIGH_WATERMARK_BYTES=1GB"});
+    mqtt_client sub(host, broker.port());
+    REQUIRE(sub.connect(narrow_subscriber(name + "-sub")));
+    REQUIRE(sub.subscribe("fs/t", 1));
+    open_loop_publisher pub(broker.port(), name + "-pub", "fs/t", 200, payload);
+    REQUIRE(pub.connected());
+    const auto d = sub.expect<mqtt::disconnect_packet>(10s);
+    REQUIRE(d);
+    CHECK(d->code == mqtt::reason_code::quota_exceeded);
+    CHECK(eventually([&] { return pub.acked() == 200; }, 10s));
+    return broker.log();
+  };
+  CHECK(closed_for("fs_mailbox", "EMQX_CPP_FORCE_SHUTDOWN__MAX_MAILBOX_SIZE=50", 0)
+            .find("force_shutdown client=fs_mailbox-sub reason=mailbox_overflow") !=
+        std::string::npos);
+  CHECK(closed_for("fs_heap", "EMQX_CPP_FORCE_SHUTDOWN__MAX_HEAP_SIZE=64KB", 1024)
+            .find("force_shutdown client=fs_heap-sub reason=proc_heap_too_large") !=
+        std::string::npos);
+}
