@@ -47,15 +47,15 @@ struct listener_state {
   // long to wait. One bucket for the sockets every worker has on this listener.
   std::chrono::nanoseconds admit() {
     if (!cfg.max_conn_rate.limited()) return std::chrono::nanoseconds(0);
-    std::lock_guard lock(conn_rate_mutex);
+    std::lock_guard lock(conn_rate_mutex_);
     const auto now = std::chrono::steady_clock::now();
-    if (!conn_rate) conn_rate.emplace(cfg.max_conn_rate.amount, cfg.max_conn_rate.period_ms, now);
-    return conn_rate->take(1, now);
+    if (!conn_rate_) conn_rate_.emplace(cfg.max_conn_rate.amount, cfg.max_conn_rate.period_ms, now);
+    return conn_rate_->take(1, now);
   }
 
  private:
-  std::mutex conn_rate_mutex;
-  std::optional<runtime::token_bucket> conn_rate;
+  std::mutex conn_rate_mutex_;
+  std::optional<runtime::token_bucket> conn_rate_;
 };
 
 class broker final : public plugin::host_services {

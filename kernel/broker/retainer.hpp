@@ -40,8 +40,11 @@ class retained_store {
                                          steady_clock::time_point now) const = 0;
   // The same for several filters; `done` runs on the store's thread (at once for an
   // in-memory store).
+  // By value: a store answering from its own thread takes both with it.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   virtual void match_async(std::vector<std::string> filters, match_done done) {
     std::vector<std::vector<message_ptr>> out;
+    out.reserve(filters.size());
     const auto now = steady_clock::now();
     for (const auto& f : filters)
       out.push_back(match(f, now));

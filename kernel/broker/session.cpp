@@ -142,7 +142,7 @@ void session::drain(outbound* out, steady_clock::time_point now, delivery_stats&
     delivery& d = mqueue_.front();
     if (d.qos > 0 && inflight_.size() >= limits_.max_inflight) return;
     if (d.qos == 0 && !out->can_send()) return;  // wait for the output to drain
-    const std::uint64_t size = queued_size(d);  // send_now moves the message into flight
+    const std::uint64_t size = queued_size(d);   // send_now moves the message into flight
     if (!send_now(d, out, now, stats)) return;
     queued_bytes_ -= size;
     mqueue_.pop_front();

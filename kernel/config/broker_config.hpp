@@ -20,7 +20,9 @@ struct rate_limit {
   std::uint64_t amount = 0;
   std::uint64_t period_ms = 1000;
   bool limited() const { return amount != 0; }
-  double per_second() const { return static_cast<double>(amount) * 1000.0 / period_ms; }
+  double per_second() const {
+    return static_cast<double>(amount) * 1000.0 / static_cast<double>(period_ms);
+  }
   bool operator==(const rate_limit&) const = default;
 };
 

@@ -186,7 +186,7 @@ TEST_CASE("listeners.tcp.<name>.high_watermark: less unsent output is kept for a
     REQUIRE(sub.subscribe("hw/t", 0));
     mqtt_client pub(host, broker.port());
     REQUIRE(pub.connect("fast-writer"));
-    const std::string payload(64 * 1024, 'x');
+    const std::string payload(std::size_t{64} * 1024, 'x');
     for (int i = 0; i < 600; ++i)
       REQUIRE(pub.publish("hw/t", payload, 0));
     REQUIRE(pub.ping());

@@ -22,7 +22,7 @@ using namespace emqx_cpp::testing;
 using namespace std::chrono_literals;
 
 namespace {
-const std::string host = "127.0.0.1";
+const char* const host = "127.0.0.1";
 
 // Publishes `count` QoS 1 messages "<client>:<n>" on `topic` from its own thread,
 // keeping up to 32 unacknowledged, and counts the PUBACKs.
@@ -144,7 +144,7 @@ TEST_CASE("flow control: open-loop QoS 1 publishers lose nothing") {
         broker.port(), "fc-pub" + std::to_string(i), "fc/" + std::to_string(i), per_publisher));
     REQUIRE(pubs.back()->connected());
   }
-  const auto got = read_all(sub, publishers * per_publisher);
+  const auto got = read_all(sub, static_cast<std::size_t>(publishers) * per_publisher);
   check_complete(got, publishers, per_publisher);
   for (const auto& p : pubs) {
     CHECK(eventually([&] { return p->acked() == per_publisher; }, 5s));
@@ -268,7 +268,7 @@ TEST_CASE("overload_protection: over the memory budget, new clients get 0x89 and
   mqtt_client sub(host, broker.port());
   REQUIRE(sub.connect(narrow_subscriber("mem-sub")));
   REQUIRE(sub.subscribe("mem/t", 1));
-  open_loop_publisher pub(broker.port(), "mem-pub", "mem/t", 1500, 64 * 1024);
+  open_loop_publisher pub(broker.port(), "mem-pub", "mem/t", 1500, std::size_t{64} * 1024);
   REQUIRE(pub.connected());
   REQUIRE(eventually(
       [&] {

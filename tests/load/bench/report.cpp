@@ -177,7 +177,8 @@ void print_json(const summary& s, std::ostream& out) {
   if (s.broker_cpu_total_s) j["broker_cpu_total_s"] = round_to(*s.broker_cpu_total_s, 3);
   if (s.broker_rss_start_kb) j["broker_rss_start_kb"] = *s.broker_rss_start_kb;
   if (s.broker_rss_kb) j["broker_rss_kb"] = *s.broker_rss_kb;
-  if (s.broker_peak_rss_kb) j["broker_peak_rss_mb"] = round_to(*s.broker_peak_rss_kb / 1024.0, 1);
+  if (s.broker_peak_rss_kb)
+    j["broker_peak_rss_mb"] = round_to(static_cast<double>(*s.broker_peak_rss_kb) / 1024.0, 1);
   if (o.run_mode == mode::conn && s.broker_rss_kb && s.broker_rss_start_kb && s.totals.connect_ok)
     j["broker_kb_per_conn"] = round_to(
         (static_cast<double>(*s.broker_rss_kb) - static_cast<double>(*s.broker_rss_start_kb)) /

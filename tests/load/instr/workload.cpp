@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -23,9 +24,12 @@ namespace mqtt = emqx_cpp::mqtt;
 
 namespace {
 
+struct failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 [[noreturn]] void die(const std::string& why) {
-  std::cerr << "perf-gate workload: " << why << "\n";
-  std::exit(1);
+  throw failure(why);
 }
 
 std::unique_ptr<mqtt_client> client(int port, const std::string& id) {
@@ -91,10 +95,15 @@ int main(int argc, char** argv) {
     std::cerr << "usage: perf-gate-workload --port PORT\n";
     return 2;
   }
-  const int port = std::stoi(argv[2]);
-  run(port, "qos0", 20000, 1, 0);
-  run(port, "qos1", 10000, 1, 1);
-  run(port, "fanout", 2000, 10, 0);
+  try {
+    const int port = std::stoi(argv[2]);
+    run(port, "qos0", 20000, 1, 0);
+    run(port, "qos1", 10000, 1, 1);
+    run(port, "fanout", 2000, 10, 0);
+  } catch (const std::exception& e) {
+    std::cerr << "perf-gate workload: " << e.what() << "\n";
+    return 1;
+  }
   std::cout << "finished" << std::endl;
   return 0;
 }
