@@ -28,6 +28,11 @@ class lazy_deque {
     items_->push_back(std::move(v));
   }
   void pop_front() { items_->pop_front(); }
+  T& back() { return items_->back(); }
+  iterator insert(iterator at, T&& v) {
+    if (!items_) items_ = std::make_unique<std::deque<T>>();
+    return items_->insert(at, std::move(v));
+  }
   iterator begin() { return items_ ? items_->begin() : none().begin(); }
   iterator end() { return items_ ? items_->end() : none().end(); }
   iterator erase(iterator it) { return items_->erase(it); }

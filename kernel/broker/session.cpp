@@ -4,6 +4,8 @@
 #include "broker/session_codec.hpp"
 
 #include <algorithm>
+#include <iterator>
+#include <vector>
 
 namespace emqx_cpp::broker {
 
@@ -66,17 +68,66 @@ void session::drop_oldest(delivery_stats& stats) {
   pop_queued();
 }
 
+// The queue is kept in priority order, highest first, and in arrival order within a
+// priority; with priorities off every message has priority 0 and it is a plain FIFO.
+void session::insert_queued(delivery d) {
+  if (mqueue_.empty() || mqueue_.back().priority >= d.priority) {
+    push_queued(std::move(d));
+    return;
+  }
+  auto at = mqueue_.end();
+  while (at != mqueue_.begin() && std::prev(at)->priority < d.priority)
+    --at;
+  queued_bytes_ += queued_size(d);
+  mqueue_.insert(at, std::move(d));
+}
+
+std::size_t session::queued_with(std::uint16_t priority) {
+  return static_cast<std::size_t>(std::count_if(
+      mqueue_.begin(), mqueue_.end(), [&](const delivery& q) { return q.priority == priority; }));
+}
+
+void session::drop_oldest_of(std::uint16_t priority, delivery_stats& stats) {
+  auto it = std::find_if(mqueue_.begin(), mqueue_.end(),
+                         [&](const delivery& q) { return q.priority == priority; });
+  if (it == mqueue_.end()) return;
+  stats.drop(*this, *it, it->qos == 0 ? drop_reason::qos0_msg : drop_reason::queue_full);
+  if (journal_ != nullptr && it->qos > 0) journal_->done(*this, *it, 0);
+  queued_bytes_ -= queued_size(*it);
+  mqueue_.erase(it);
+}
+
 void session::enqueue(delivery d, delivery_stats& stats) {
-  if (!queue_elastic_ && limits_.max_mqueue_len != 0 && mqueue_.size() >= limits_.max_mqueue_len)
-    drop_oldest(stats);
-  push_queued(std::move(d));
+  const std::uint32_t max = limits_.max_mqueue_len;
+  if (!queue_elastic_ && max != 0 && mqueue_.size() >= max) {
+    // max_mqueue_len applies to each priority, as in EMQX; with one priority in the
+    // queue (always, with priorities off) that is the whole queue.
+    if (mqueue_.front().priority == d.priority && mqueue_.back().priority == d.priority) {
+      drop_oldest(stats);
+    } else if (queued_with(d.priority) >= max) {
+      drop_oldest_of(d.priority, stats);
+    }
+  }
+  insert_queued(std::move(d));
   ++stats.queued;
 }
 
 void session::trim_queue(delivery_stats& stats) {
-  if (limits_.max_mqueue_len == 0) return;
-  while (mqueue_.size() > limits_.max_mqueue_len)
-    drop_oldest(stats);
+  const std::uint32_t max = limits_.max_mqueue_len;
+  if (max == 0 || mqueue_.size() <= max) return;
+  if (mqueue_.front().priority == mqueue_.back().priority) {
+    while (mqueue_.size() > max)
+      drop_oldest(stats);
+    return;
+  }
+  std::vector<std::uint16_t> priorities;
+  for (const auto& q : mqueue_) {
+    if (priorities.empty() || priorities.back() != q.priority) priorities.push_back(q.priority);
+  }
+  for (const std::uint16_t p : priorities) {
+    for (std::size_t n = queued_with(p); n > max; --n)
+      drop_oldest_of(p, stats);
+  }
 }
 
 bool session::send_now(delivery& d, outbound* out, steady_clock::time_point now,

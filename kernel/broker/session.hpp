@@ -30,7 +30,10 @@ namespace emqx_cpp::broker {
 struct delivery {
   message_ptr msg;
   std::uint8_t qos = 0;
-  bool retain = false;                // the RETAIN flag to send
+  bool retain = false;  // the RETAIN flag to send
+  // Its topic's place in the queue (mqtt.mqueue_priorities): higher leaves first; 0
+  // when priorities are off.
+  std::uint16_t priority = 0;
   std::uint32_t subscription_id = 0;  // 0: none
   std::string share;                  // "group\nfilter" when it came through a shared subscription
   // Set while its publisher's PUBACK/PUBREC waits for the session stores to keep it
@@ -253,6 +256,11 @@ class session {
   session_journal* journal_ = nullptr;
   std::uint64_t queued_bytes_ = 0;
   void push_queued(delivery d);
+  // Behind every queued message of the same or a higher priority.
+  void insert_queued(delivery d);
+  // Drops the oldest queued message of `priority` (EMQX's per-priority queue limit).
+  void drop_oldest_of(std::uint16_t priority, delivery_stats& stats);
+  std::size_t queued_with(std::uint16_t priority);
   void pop_queued();
   void drop_oldest(delivery_stats& stats);
 };

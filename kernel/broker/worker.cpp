@@ -29,6 +29,11 @@ worker::worker(broker& owner, std::uint16_t index, std::size_t worker_count)
       deadlines_(deadline_tick, deadline_slots, std::chrono::steady_clock::now()),
       ids_(node_hash(owner.cfg().node.name), index) {
   delivery_.listener = this;
+  for (const auto& [topic, priority] : owner.cfg().mqtt.mqueue_priorities)
+    priorities_.emplace(topic, priority);
+  if (!priorities_.empty() &&
+      owner.cfg().mqtt.mqueue_default_priority == config::default_priority::highest)
+    default_priority_ = 256;  // above the highest a topic can be given (255)
   flush_ev_ = event_new(loop_.base(), -1, 0, &worker::on_flush_event, this);
   event_priority_set(flush_ev_, runtime::event_loop::end_of_iteration_priority);
   deadline_tick_ev_ = event_new(loop_.base(), -1, EV_PERSIST, &worker::on_deadline_tick, this);
@@ -547,6 +552,10 @@ void worker::deliver_local(std::uint64_t session_id, delivery d, bool no_local,
   if (no_local && d.msg->publisher == s.client_id()) {
     delivery_.drop(s, d, drop_reason::no_local);
     return;
+  }
+  if (!priorities_.empty()) {
+    const auto it = priorities_.find(d.msg->topic);
+    d.priority = it == priorities_.end() ? default_priority_ : it->second;
   }
   // Counted in delivery_ and reported once at the end of the loop cycle.
   contained(slot->ch, "deliver", [&](channel* ch) {

@@ -354,6 +354,9 @@ class worker final : public drop_listener {
   static void on_deadline_tick(int fd, short what, void* self);
   message_ids ids_;
   std::vector<std::uint64_t> overload_held_;
+  // mqtt.mqueue_priorities by topic, and the priority of topics it does not list.
+  std::unordered_map<std::string, std::uint16_t> priorities_;
+  std::uint16_t default_priority_ = 0;
   flow_control flow_{*this};  // after loop_: it cancels its timer there when destroyed
 };
 

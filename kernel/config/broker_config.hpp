@@ -53,6 +53,9 @@ enum class shared_strategy {
   hash_clientid
 };
 
+// Where topics mqueue_priorities does not list go: below or above every listed one.
+enum class default_priority : std::uint8_t { lowest, highest };
+
 struct mqtt_config {
   std::uint64_t idle_timeout_ms = 15000;        // 0 = infinity
   std::uint32_t max_packet_size = 1024 * 1024;  // bytes
@@ -79,6 +82,10 @@ struct mqtt_config {
   std::uint16_t max_inflight = 32;      // 1..65535
   std::uint32_t max_mqueue_len = 1000;  // 0 = infinity
   bool mqueue_store_qos0 = true;
+  // EMQX's mqueue_priorities: topic -> 1..255, higher leaves the queue first; empty =
+  // "disabled". Topics not listed get mqueue_default_priority.
+  std::vector<std::pair<std::string, std::uint16_t>> mqueue_priorities;
+  default_priority mqueue_default_priority = default_priority::lowest;
   std::uint32_t max_subscriptions = 0;  // 0 = infinity
   bool upgrade_qos = false;
   bool allow_anonymous = true;                     // with no authenticator: allow or refuse

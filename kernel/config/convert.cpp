@@ -62,6 +62,8 @@ class checker {
         return string_list(node);
       case kind::rate:
         return rate(node);
+      case kind::priorities:
+        return priorities(node);
     }
     return refuse();
   }
@@ -101,6 +103,20 @@ class checker {
     const auto ms = parse_duration_ms(s->get());
     if (!ms) return refuse();
     return in_range(*ms);
+  }
+
+  emqx_cpp::result<value> priorities(const toml::node& node) const {
+    if (const auto* s = node.as_string(); s != nullptr && s->get() == "disabled") return value{};
+    const auto* t = node.as_table();
+    if (t == nullptr) return refuse();
+    value v;
+    for (const auto& [k, n] : *t) {
+      const auto* i = n.as_integer();
+      if (i == nullptr || i->get() < 1 || i->get() > 255 || k.str().empty()) return refuse();
+      v.list.emplace_back(k.str());
+      v.list.push_back(std::to_string(i->get()));
+    }
+    return v;
   }
 
   emqx_cpp::result<value> rate(const toml::node& node) const {
@@ -237,6 +253,28 @@ void insert_typed(toml::table& holder, const key_spec& key, std::string_view tex
         return;
       }
       break;
+    }
+    case kind::priorities: {
+      // "topic=10,other/topic=5" from the environment.
+      if (text == "disabled") break;
+      toml::table entries;
+      std::size_t start = 0;
+      while (start <= text.size()) {
+        const auto comma = std::min(text.find(',', start), text.size());
+        const auto item = trim(text.substr(start, comma - start));
+        const auto eq = item.rfind('=');
+        std::int64_t n = 0;
+        const auto* nb = item.data() + (eq == std::string::npos ? 0 : eq + 1);
+        const auto [ptr, ec] = std::from_chars(nb, item.data() + item.size(), n);
+        if (eq == std::string::npos || ec != std::errc{} || ptr != item.data() + item.size()) {
+          holder.insert("v", std::string(text));  // refused by the same check as the file's
+          return;
+        }
+        entries.insert(item.substr(0, eq), n);
+        start = comma + 1;
+      }
+      holder.insert("v", std::move(entries));
+      return;
     }
     case kind::string_list: {
       toml::array items;

@@ -226,6 +226,8 @@ std::string allowed_text(const key_spec& key) {
       return R"("host:port", "[ipv6]:port" or "port", with an IP address and port 0..65535)";
     case kind::string_list:
       return "an array of strings";
+    case kind::priorities:
+      return R"("disabled" or a table of topic = priority (1..255), e.g. { "alarm/fire" = 10 })";
     case kind::rate:
       return R"("<amount>/<period>" such as "100/s" or "10MB/2s" (a size unit for bytes, a )"
              R"(duration for the period), or "infinity")";
@@ -247,6 +249,13 @@ std::string render_value(const key_spec& key, const value& v) {
       return zero_as_word ? zero_word_text(key.word) : toml_quote(format_duration_ms(v.number));
     case kind::size:
       return toml_quote(format_size(v.number));
+    case kind::priorities: {
+      if (v.list.empty()) return toml_quote("disabled");
+      std::string s = "{ ";
+      for (std::size_t i = 0; i + 1 < v.list.size(); i += 2)
+        s += (i == 0 ? "" : ", ") + toml_quote(v.list[i]) + " = " + v.list[i + 1];
+      return s + " }";
+    }
     case kind::rate:
       return toml_quote(v.number == 0 ? "infinity"
                                       : format_rate(v.number, static_cast<std::uint64_t>(v.real)));

@@ -14,7 +14,11 @@ namespace {
 
 template <class T>
 void assign(T& dst, const value& v) {
-  if constexpr (std::is_same_v<T, rate_limit>) {
+  if constexpr (std::is_same_v<T, std::vector<std::pair<std::string, std::uint16_t>>>) {
+    dst.clear();
+    for (std::size_t i = 0; i + 1 < v.list.size(); i += 2)
+      dst.emplace_back(v.list[i], static_cast<std::uint16_t>(std::stoul(v.list[i + 1])));
+  } else if constexpr (std::is_same_v<T, rate_limit>) {
     dst.amount = v.number;
     dst.period_ms = static_cast<std::uint64_t>(v.real);
   } else if constexpr (std::is_same_v<T, bool>) {
@@ -34,7 +38,12 @@ void assign(T& dst, const value& v) {
 template <class T>
 value extract(const T& src) {
   value v;
-  if constexpr (std::is_same_v<T, rate_limit>) {
+  if constexpr (std::is_same_v<T, std::vector<std::pair<std::string, std::uint16_t>>>) {
+    for (const auto& [topic, priority] : src) {
+      v.list.push_back(topic);
+      v.list.push_back(std::to_string(priority));
+    }
+  } else if constexpr (std::is_same_v<T, rate_limit>) {
     v.number = src.amount;
     v.real = static_cast<double>(src.period_ms);
   } else if constexpr (std::is_same_v<T, bool>) {
@@ -99,6 +108,7 @@ constexpr std::array<std::string_view, 7> strategy_names = {
     "local",  "hash_topic",  "hash_clientid"};
 
 constexpr std::array<std::string_view, 2> slow_policies = {"drop", "disconnect"};
+constexpr std::array<std::string_view, 2> default_priorities = {"lowest", "highest"};
 
 constexpr std::array<std::string_view, 7> log_levels = {"trace", "debug",    "info", "warning",
                                                         "error", "critical", "off"};
@@ -332,6 +342,18 @@ constexpr key_spec key_table[] = {
      .default_text = "true",
      .meaning = "queue QoS 0 messages as well",
      .global = at<&B::mqtt, &mqtt_config::mqueue_store_qos0>()},
+    {.path = "mqtt.mqueue_priorities",
+     .type = kind::priorities,
+     .default_text = R"("disabled")",
+     .meaning = "priorities of topics in the session queue, e.g. { \"alarm/fire\" = 10 }: a "
+                "higher one leaves first, and max_mqueue_len applies to each priority (EMQX)",
+     .global = at<&B::mqtt, &mqtt_config::mqueue_priorities>()},
+    {.path = "mqtt.mqueue_default_priority",
+     .type = kind::enumeration,
+     .default_text = R"("lowest")",
+     .meaning = "the priority of topics mqueue_priorities does not list: below or above all",
+     .choices = default_priorities,
+     .global = at<&B::mqtt, &mqtt_config::mqueue_default_priority>()},
     {.path = "mqtt.max_subscriptions",
      .type = kind::integer,
      .default_text = R"("infinity")",

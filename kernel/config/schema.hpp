@@ -29,6 +29,7 @@ enum class kind {
   bind,         // text: host, number: port
   string_list,  // list
   rate,         // number: the amount, real: the period in ms; 0 amount = "infinity"
+  priorities,   // list: topic, priority, topic, priority ...; empty = "disabled"
 };
 
 // The word some keys accept in place of a value; it is stored as 0.

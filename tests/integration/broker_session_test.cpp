@@ -258,3 +258,33 @@ TEST_CASE("the offline queue keeps the newest max_mqueue_len messages") {
   }
   CHECK(got == std::vector<std::string>{"3", "4", "5"});
 }
+
+TEST_CASE("mqtt.mqueue_priorities and mqueue_default_priority order the offline queue") {
+  auto order = [](const std::string& name, const std::string& default_priority) {
+    broker_under_test broker(name, {"EMQX_CPP_MQTT__MQUEUE_PRIORITIES=prio/high=10",
+                                    "EMQX_CPP_MQTT__MQUEUE_DEFAULT_PRIORITY=" + default_priority});
+    {
+      mqtt_client c(host, broker.port());
+      REQUIRE(c.connect(connect_packet("prio", false, 300)));
+      REQUIRE(c.subscribe("prio/#", 1));
+    }
+    std::this_thread::sleep_for(200ms);
+    mqtt_client pub(host, broker.port());
+    REQUIRE(pub.connect("prio-pub"));
+    REQUIRE(pub.publish("prio/low", "a", 1, false, 1));
+    REQUIRE(pub.publish("prio/high", "b", 1, false, 2));
+    REQUIRE(pub.publish("prio/low", "c", 1, false, 3));
+    mqtt_client c(host, broker.port());
+    REQUIRE(c.connect(connect_packet("prio", false, 300)));
+    std::string got;
+    while (auto p = c.expect<mqtt::publish_packet>(1s)) {
+      got += p->payload;
+      mqtt::ack_packet a;
+      a.packet_id = p->packet_id;
+      REQUIRE(c.send(a));
+    }
+    return got;
+  };
+  CHECK(order("prio_lowest", "lowest") == "bac");
+  CHECK(order("prio_highest", "highest") == "acb");
+}

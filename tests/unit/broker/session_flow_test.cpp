@@ -203,6 +203,50 @@ TEST_CASE("session: a full queue gives up its oldest message") {
   CHECK(r.out.topics == topic_list{"e", "f"});
 }
 
+TEST_CASE("session: with priorities the higher leaves first, max_mqueue_len applies per priority") {
+  session_limits l;
+  l.max_mqueue_len = 2;
+  rig r(l);
+  auto deliver = [&](const char* topic, std::uint16_t priority) {
+    delivery d = make_delivery(topic, 1);
+    d.priority = priority;
+    r.s.deliver(std::move(d), nullptr, r.t0, r.stats);
+  };
+  deliver("low1", 0);
+  deliver("low2", 0);
+  deliver("high1", 5);  // a priority of its own: nothing is dropped
+  CHECK(r.recorder.drops.empty());
+  deliver("low3", 0);  // two of priority 0 already: the oldest of them goes
+  deliver("high2", 5);
+  deliver("high3", 5);
+  CHECK(r.recorder.drops ==
+        drop_list{{drop_reason::queue_full, "low1"}, {drop_reason::queue_full, "high1"}});
+  CHECK(r.s.queue_length() == 4);
+  CHECK(r.s.queued_bytes() == 6 + 6 + 5 + 5);  // topics and a payload of "p" each
+  r.s.resume(&r.out, r.t0, r.stats);
+  CHECK(r.out.topics == topic_list{"high2", "high3", "low2", "low3"});
+}
+
+TEST_CASE("session: trim_queue keeps max_mqueue_len of each priority") {
+  session_limits l;
+  l.max_mqueue_len = 1;
+  rig r(l);
+  r.s.set_queue_elastic(true);
+  for (const auto& [topic, priority] :
+       std::vector<std::pair<const char*, std::uint16_t>>{{"a", 0}, {"b", 7}, {"c", 0}, {"d", 7}}) {
+    delivery d = make_delivery(topic, 1);
+    d.priority = priority;
+    r.s.deliver(std::move(d), nullptr, r.t0, r.stats);
+  }
+  CHECK(r.s.queue_length() == 4);
+  r.s.set_queue_elastic(false);
+  r.s.trim_queue(r.stats);
+  CHECK(r.recorder.drops ==
+        drop_list{{drop_reason::queue_full, "b"}, {drop_reason::queue_full, "a"}});
+  r.s.resume(&r.out, r.t0, r.stats);
+  CHECK(r.out.topics == topic_list{"d", "c"});
+}
+
 TEST_CASE("session: mqueue_store_qos0 = false drops QoS 0 while the client is away") {
   session_limits l;
   l.mqueue_store_qos0 = false;

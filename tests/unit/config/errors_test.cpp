@@ -214,3 +214,19 @@ TEST_CASE("a rate that is not one") {
       load_error("[listeners.tcp.default]\nmessages_rate = \"100\"\n") ==
       R"(broker.toml:2:1: listeners.tcp.default.messages_rate: must be "<amount>/<period>" such as "100/s" or "10MB/2s" (a size unit for bytes, a duration for the period), or "infinity", got "100")");
 }
+
+TEST_CASE("mqueue_priorities: a table of topic = 1..255, or \"disabled\"") {
+  using emqx_cpp::config::test::env_ok;
+  using emqx_cpp::config::test::load_ok;
+  using prio = std::vector<std::pair<std::string, std::uint16_t>>;
+  CHECK(load_ok("[mqtt]\nmqueue_priorities = { \"alarm/fire\" = 10, \"a\" = 1 }\n")
+            .mqtt.mqueue_priorities == prio{{"a", 1}, {"alarm/fire", 10}});
+  CHECK(load_ok("mqtt.mqueue_priorities = \"disabled\"").mqtt.mqueue_priorities.empty());
+  CHECK(
+      env_ok({{"EMQX_CPP_MQTT__MQUEUE_PRIORITIES", "alarm/fire=10, a=2"}}).mqtt.mqueue_priorities ==
+      prio{{"a", 2}, {"alarm/fire", 10}});
+  CHECK(load_error("[mqtt]\nmqueue_priorities = { \"t\" = 256 }\n")
+            .find("broker.toml:2:1: mqtt.mqueue_priorities: must be \"disabled\" or a table") == 0);
+  CHECK(load_error("mqtt.mqueue_priorities = \"t=1\"").find("mqtt.mqueue_priorities: must be") !=
+        std::string::npos);
+}
