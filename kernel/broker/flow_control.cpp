@@ -64,19 +64,18 @@ bool flow_control::over_connection_limits(session& s, channel& ch) {
 }
 
 void flow_control::relieve(session& s) {
-  auto it = congested_.find(s.id());
-  s.congested = false;
-  if (it == congested_.end()) return;
-  release_all(it->second);
   // A slow subscriber that caught up is treated like any other again.
-  if (it->second.slow) s.set_queue_elastic(true);
-  congested_.erase(it);
+  s.set_queue_elastic(true);
+  forget(s);
 }
 
 void flow_control::offline(session& s) {
   s.set_queue_elastic(false);
   s.trim_queue(worker_.delivery_counts());
-  if (!s.congested) return;
+  if (s.congested) forget(s);
+}
+
+void flow_control::forget(session& s) {
   s.congested = false;
   auto it = congested_.find(s.id());
   if (it == congested_.end()) return;

@@ -82,6 +82,8 @@ class flow_control {
   bool over_low(const session& s) const;
   void congest(session& s, publisher_ref from);
   void relieve(session& s);
+  // Ends the congestion of `s`: its publishers are released.
+  void forget(session& s);
   void release_all(congestion& c);
   void hold(publisher_ref p, int delta);
   void check_slow();
