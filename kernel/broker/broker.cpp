@@ -21,6 +21,7 @@ broker::broker(config::broker_config cfg, runtime::metrics_registry& metrics)
     if (!l.enable) continue;
     auto state = std::make_unique<listener_state>();
     state->cfg = l;
+    state->id = "tcp:" + l.name;
     listeners_.push_back(std::move(state));
   }
   std::size_t n = cfg_.node.worker_threads > 0 ? static_cast<std::size_t>(cfg_.node.worker_threads)

@@ -41,6 +41,7 @@ class sys_publisher;
 
 struct listener_state {
   config::tcp_listener_config cfg;
+  std::string id;  // "<type>:<name>", as EMQX names listeners
   std::atomic<std::uint64_t> connections{0};
   std::uint16_t port = 0;
   // max_conn_rate: 0 when a connection may be accepted now (it takes a token), else how

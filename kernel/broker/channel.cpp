@@ -16,10 +16,9 @@ using mqtt::reason_code;
 
 channel::channel(worker& w, int fd, std::string peer, std::size_t listener,
                  std::string_view initial_input)
-    : worker_(w), id_(w.new_channel_id()), listener_(listener) {
+    : worker_(w), id_(w.new_channel_id()), listener_(static_cast<std::uint16_t>(listener)) {
   client_.peer = std::move(peer);
-  // EMQX names listeners "<type>:<name>" (ACL rules match on it).
-  client_.listener = "tcp:" + w.owner().listener(listener).cfg.name;
+  client_.listener = w.owner().listener(listener).id;
   conn_ = std::make_unique<net::tcp_connection>(
       w.loop().base(), fd, this,
       static_cast<std::size_t>(w.owner().listener(listener).cfg.high_watermark), initial_input);
@@ -63,8 +62,7 @@ void channel::start_handed_over(mqtt::connect_packet connect, bool over_limit, b
 
 void channel::on_input(net::tcp_connection& /*c*/) {
   last_activity_ = std::chrono::steady_clock::now();
-  worker_.stats().add(worker_.stats().bytes_received, conn_->bytes_in() - reported_in_);
-  reported_in_ = conn_->bytes_in();
+  worker_.stats().add(worker_.stats().bytes_received, conn_->take_bytes_in());
   // A bug in a handler ends this connection only, as a crashed connection process
   // would in EMQX.
   worker_.contained(this, "packet", [](channel* ch) { ch->process_input(); });
@@ -90,6 +88,8 @@ void channel::process_input() {
     mqtt::fixed_header h;
     switch (mqtt::read_frame(in, m.max_packet_size, h)) {
       case mqtt::frame_status::incomplete:
+        // Once the fixed header is in, the size of the whole packet is known.
+        if (h.header_size != 0) conn_->expect_input(static_cast<std::uint32_t>(h.frame_size()));
         return;
       case mqtt::frame_status::malformed:
         worker_.stats().add(worker_.stats().malformed_packets);
@@ -228,19 +228,18 @@ void channel::on_drained(net::tcp_connection& /*c*/) {
 }
 
 void channel::wrote() {
-  if (!dirty) {
-    dirty = true;
+  if (!dirty_) {
+    dirty_ = true;
     worker_.mark_dirty(this);
   }
 }
 
 void channel::flush() {
-  dirty = false;
+  dirty_ = false;
   if (conn_) {
     inject_fault("flush", client_.client_id);
     conn_->flush();
-    worker_.stats().add(worker_.stats().bytes_sent, conn_->bytes_out() - reported_out_);
-    reported_out_ = conn_->bytes_out();
+    worker_.stats().add(worker_.stats().bytes_sent, conn_->take_bytes_out());
   }
 }
 
@@ -278,7 +277,7 @@ void channel::protocol_violation(reason_code code, const std::string& why) {
   // Before CONNACK there is nothing to DISCONNECT; a CONNECT error gets a CONNACK.
   if (state_ == state::awaiting_connect) {
     if (version_ == mqtt::protocol_version::v5) {
-      refuse_connect(code, why.c_str());
+      refuse_connect(code, why);
     } else {
       close(close_kind::abnormal, std::nullopt, why);
     }
@@ -370,7 +369,7 @@ plugin::client_snapshot channel::snapshot() const {
   snap.client_id = client_.client_id;
   snap.username = client_.username;
   snap.peer = client_.peer;
-  snap.listener = client_.listener;
+  snap.listener = std::string(client_.listener);
   snap.protocol_version = static_cast<std::uint8_t>(version_);
   snap.is_superuser = client_.is_superuser;
   snap.clean_start = clean_start_;

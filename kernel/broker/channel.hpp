@@ -61,7 +61,6 @@ class channel final : public net::tcp_connection::handler, public outbound {
   void kick(mqtt::reason_code code, bool publish_will);
 
   void flush();
-  bool dirty = false;
   // Ends this connection after a failure in the broker's own code (an exception caught
   // by worker::contained): DISCONNECT 0x83 to an MQTT 5 client, the will published.
   void fail(const std::string& why);
@@ -106,7 +105,7 @@ class channel final : public net::tcp_connection::handler, public outbound {
   plugin::client_snapshot snapshot() const;
 
  private:
-  enum class state { awaiting_connect, connected, closed };
+  enum class state : std::uint8_t { awaiting_connect, connected, closed };
   // Why the connection ends, which decides what happens to the will.
   enum class close_kind { normal, with_will, abnormal, takeover, shutdown };
 
@@ -200,29 +199,16 @@ class channel final : public net::tcp_connection::handler, public outbound {
   worker& worker_;
   const std::uint64_t id_;
   std::unique_ptr<net::tcp_connection> conn_;
-  std::size_t listener_;
-  state state_ = state::awaiting_connect;
-  mqtt::protocol_version version_ = mqtt::protocol_version::v3_1_1;
   client_info client_;
   session* session_ = nullptr;
   // Rarely present, so held by pointer: an idle connection pays a pointer, not the
   // whole packet (docs/design/performance.md, memory per connection).
   std::unique_ptr<mqtt::will_message> will_;
-  std::uint32_t will_delay_ = 0;
-  std::uint16_t keepalive_ = 0;
   std::chrono::steady_clock::time_point last_activity_;
-  std::chrono::steady_clock::time_point connected_at_;
   std::uint64_t connected_at_ms_ = 0;  // wall clock, for $SYS event messages
   deadline_hook deadline_;
   runtime::timer_id session_timer_ = 0;
   steady_clock::time_point session_timer_due_{};
-  bool counted_ = false;  // holds a slot in its listener's connection count
-  bool over_limit_ = false;
-  // Client-side limits (v5 CONNECT properties).
-  std::uint32_t client_max_packet_ = 0;       // 0: none
-  std::uint16_t client_alias_max_ = 0;        // aliases we may use toward the client
-  std::uint32_t connect_session_expiry_ = 0;  // from CONNECT, for the DISCONNECT rule
-  bool problem_information_ = true;           // Request Problem Information (v5 CONNECT)
   // Topic aliases (v5), created by the first PUBLISH that uses one.
   struct topic_aliases {
     std::unordered_map<std::uint16_t, std::string> inbound;
@@ -248,8 +234,6 @@ class channel final : public net::tcp_connection::handler, public outbound {
   std::uint64_t next_hold_ = 1;
   runtime::timer_id hold_timer_ = 0;
   topic_aliases& aliases();
-  bool clean_start_ = true;
-  bool shown_ = false;  // published in the worker's client table
 
   // The one operation the channel waits on (channel_pending.cpp).
   struct pending_op {
@@ -266,9 +250,6 @@ class channel final : public net::tcp_connection::handler, public outbound {
     std::function<void()> fallback;
   };
   std::unique_ptr<pending_op> pending_;
-  bool yielded_ = false;    // a long SUBSCRIBE gave the worker back; input waits for it
-  bool held_back_ = false;  // reading stopped at a PUBLISH by flow control
-  std::int32_t input_holds_ = 0;
   // The listener's messages_rate and bytes_rate, when it has them: input waits for the
   // buckets to refill instead of the client being disconnected.
   struct rate_limits {
@@ -277,13 +258,11 @@ class channel final : public net::tcp_connection::handler, public outbound {
     runtime::timer_id timer = 0;
   };
   std::unique_ptr<rate_limits> rates_;
-  bool rate_paused_ = false;
   // False (and reading paused until the buckets allow it) when the packet with this
   // header must wait.
   bool within_rate(const mqtt::fixed_header& h);
   // Packets whose handling is suspended on an access hook.
   std::unique_ptr<mqtt::connect_packet> pending_connect_;
-  bool pending_assigned_ = false;
   std::unique_ptr<mqtt::publish_packet> pending_publish_;
   struct subscribe_job {
     mqtt::subscribe_packet packet;
@@ -294,8 +273,29 @@ class channel final : public net::tcp_connection::handler, public outbound {
     bool exclusive = false;  // current is $exclusive/<filter>
   };
   std::unique_ptr<subscribe_job> pending_subscribe_;
-  std::uint64_t reported_in_ = 0;
-  std::uint64_t reported_out_ = 0;
+
+  // The small fields last and together, so that padding does not multiply an idle
+  // connection's size (docs/design/performance.md, memory per connection).
+  std::uint32_t will_delay_ = 0;
+  // Client-side limits (v5 CONNECT properties).
+  std::uint32_t client_max_packet_ = 0;       // 0: none
+  std::uint32_t connect_session_expiry_ = 0;  // from CONNECT, for the DISCONNECT rule
+  std::int32_t input_holds_ = 0;
+  std::uint16_t listener_;
+  std::uint16_t keepalive_ = 0;
+  std::uint16_t client_alias_max_ = 0;  // aliases we may use toward the client
+  state state_ = state::awaiting_connect;
+  mqtt::protocol_version version_ = mqtt::protocol_version::v3_1_1;
+  bool counted_ = false;  // holds a slot in its listener's connection count
+  bool over_limit_ = false;
+  bool problem_information_ = true;  // Request Problem Information (v5 CONNECT)
+  bool clean_start_ = true;
+  bool shown_ = false;      // published in the worker's client table
+  bool yielded_ = false;    // a long SUBSCRIBE gave the worker back; input waits for it
+  bool held_back_ = false;  // reading stopped at a PUBLISH by flow control
+  bool rate_paused_ = false;
+  bool pending_assigned_ = false;
+  bool dirty_ = false;  // written to in this loop iteration; the worker flushes it
 };
 
 }  // namespace emqx_cpp::broker

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "mqtt/types.hpp"
 
@@ -14,8 +15,10 @@ struct client_info {
   std::string client_id;
   std::optional<std::string> username;
   std::string peer;
+  // "<type>:<name>", as EMQX names listeners (ACL rules match on it): a view of the
+  // listener's own id, which lives as long as the broker. Null-terminated.
+  std::string_view listener = "";
   mqtt::protocol_version version = mqtt::protocol_version::v5;
-  std::string listener;
   bool is_superuser = false;
 };
 

@@ -319,9 +319,8 @@ void channel::finish_open_session(std::optional<stored_session> stored) {
       props.response_information = m.response_information;
   }
   state_ = state::connected;
-  connected_at_ = std::chrono::steady_clock::now();
   connected_at_ms_ = wall_clock_ms();
-  last_activity_ = connected_at_;
+  last_activity_ = std::chrono::steady_clock::now();
   worker_.stats().add(worker_.stats().connections);
   worker_.stats().add(worker_.stats().client_connected);
   send_connack(present, reason_code::success, std::move(props));

@@ -22,7 +22,7 @@ void describe_client(const client_info& c, bool clean_start, std::uint16_t keepa
   frame.client.client_id = c.client_id.c_str();
   frame.client.username = c.username ? c.username->c_str() : nullptr;
   frame.client.peer = c.peer.c_str();
-  frame.client.listener = c.listener.c_str();
+  frame.client.listener = c.listener.data();  // a view of a whole string: terminated
   frame.client.protocol_version = static_cast<std::uint8_t>(c.version);
   frame.client.is_superuser = c.is_superuser ? 1 : 0;
   frame.client.clean_start = clean_start ? 1 : 0;

@@ -113,10 +113,10 @@ struct delivery_stats {
 };
 
 struct session_limits {
-  std::uint16_t max_inflight = 32;      // min(client Receive Maximum, mqtt.max_inflight)
-  std::uint32_t max_mqueue_len = 1000;  // 0: unlimited
-  bool mqueue_store_qos0 = true;
+  std::uint32_t max_mqueue_len = 1000;   // 0: unlimited
   std::uint32_t max_awaiting_rel = 100;  // 0: unlimited
+  std::uint16_t max_inflight = 32;       // min(client Receive Maximum, mqtt.max_inflight)
+  bool mqueue_store_qos0 = true;
   bool upgrade_qos = false;
 };
 
@@ -223,7 +223,6 @@ class session {
   std::uint32_t expiry_interval = 0;
   // The will of the connection that last used this session.
   std::unique_ptr<mqtt::will_message> will;  // by pointer: most sessions have none
-  std::uint32_t will_delay = 0;              // seconds
   std::string username;
 
  private:
@@ -244,6 +243,8 @@ class session {
   std::uint64_t id_;
   std::string client_id_;
   session_limits limits_;
+  std::uint16_t last_packet_id_ = 0;  // beside limits_: no padding between them
+  bool queue_elastic_ = false;
   std::map<std::string, subscription> subscriptions_;
   lazy_deque<inflight_entry> inflight_;
   lazy_deque<delivery> mqueue_;
@@ -251,8 +252,6 @@ class session {
   // an empty unordered_map is 56 bytes, and most sessions never see QoS 2.
   using awaiting_rel_map = std::unordered_map<std::uint16_t, steady_clock::time_point>;
   std::unique_ptr<awaiting_rel_map> awaiting_rel_;
-  std::uint16_t last_packet_id_ = 0;
-  bool queue_elastic_ = false;
   session_journal* journal_ = nullptr;
   std::uint64_t queued_bytes_ = 0;
   void push_queued(delivery d);

@@ -86,6 +86,9 @@ struct publish_view {
 };
 std::size_t publish_size(const publish_view& p, protocol_version version);
 void encode_publish(const publish_view& p, protocol_version version, bytes& out);
+// Everything of the PUBLISH up to its payload, which the caller sends after it (a large
+// payload leaves from the shared message instead of being copied into `out`).
+void encode_publish_header(const publish_view& p, protocol_version version, bytes& out);
 
 // Property blocks (v5): length-prefixed; exposed for the broker's size computations.
 void encode_properties(const properties& p, bytes& out);

@@ -97,18 +97,12 @@ std::size_t view_remaining_length(const publish_view& p, protocol_version v) {
   }
   return n;
 }
-}  // namespace
 
-std::size_t publish_size(const publish_view& p, protocol_version v) {
-  const std::size_t rl = view_remaining_length(p, v);
-  return 1 + varint_size(static_cast<std::uint32_t>(rl)) + rl;
-}
-
-void encode_publish(const publish_view& p, protocol_version v, bytes& out) {
-  const std::size_t rl = view_remaining_length(p, v);
+// Inlined into both encoders: this is the publish path, once per delivered copy.
+[[gnu::always_inline]] inline void put_publish_header(const publish_view& p, protocol_version v,
+                                                      std::size_t rl, bytes& out) {
   const auto flags =
       static_cast<std::uint8_t>((p.dup ? 0x08 : 0) | (p.qos << 1) | (p.retain ? 1 : 0));
-  out.reserve(out.size() + rl + 5);
   put_fixed(out, packet_type::publish, flags, rl);
   put_binary(out, p.topic);
   if (p.qos > 0) put_u16(out, p.packet_id);
@@ -128,7 +122,25 @@ void encode_publish(const publish_view& p, protocol_version v, bytes& out) {
       put_u16(out, p.topic_alias);
     }
   }
+}
+}  // namespace
+
+std::size_t publish_size(const publish_view& p, protocol_version v) {
+  const std::size_t rl = view_remaining_length(p, v);
+  return 1 + varint_size(static_cast<std::uint32_t>(rl)) + rl;
+}
+
+void encode_publish(const publish_view& p, protocol_version v, bytes& out) {
+  const std::size_t rl = view_remaining_length(p, v);
+  out.reserve(out.size() + rl + 5);
+  put_publish_header(p, v, rl, out);
   out += p.payload;
+}
+
+void encode_publish_header(const publish_view& p, protocol_version v, bytes& out) {
+  const std::size_t rl = view_remaining_length(p, v);
+  out.reserve(out.size() + rl - p.payload.size() + 5);
+  put_publish_header(p, v, rl, out);
 }
 
 void encode_ack(const ack_packet& p, protocol_version v, bytes& out) {

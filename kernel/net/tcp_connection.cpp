@@ -2,11 +2,17 @@
 #include "net/tcp_connection.hpp"
 
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
+#include <limits>
+#include <stdexcept>
 #include <system_error>
 
 namespace emqx_cpp::net {
@@ -22,12 +28,26 @@ constexpr std::size_t read_chunk = std::size_t{16} * 1024;
 constexpr std::size_t read_budget = std::size_t{256} * 1024;
 // Output buffer memory a connection keeps between bursts.
 constexpr std::size_t keep_capacity = std::size_t{64} * 1024;
+// iovecs per sendmsg when shared pieces are written (well under IOV_MAX).
+constexpr std::size_t max_iov = 64;
 
 std::uint8_t* thread_scratch() {
   thread_local std::vector<std::uint8_t> scratch(scratch_size);
   return scratch.data();
 }
 
+}  // namespace
+
+std::size_t tcp_connection::collect_size(std::size_t have) const {
+  // Room for the rest of the packet being collected, so it arrives in as few reads as
+  // the socket allows and is not moved while the buffer grows. Never more than a
+  // scratch buffer ahead of what arrived: a client that only sends a fixed header
+  // announcing a large packet does not make the broker allocate for it.
+  if (expected_ > have) return std::min<std::size_t>(expected_, have + scratch_size);
+  return have + read_chunk;
+}
+
+namespace {
 std::string errno_text(int err) {
   return std::error_code(err, std::generic_category()).message();
 }
@@ -35,18 +55,27 @@ std::string errno_text(int err) {
 
 tcp_connection::tcp_connection(::event_base* base, int fd, handler* h, std::size_t high_watermark,
                                std::string_view initial_input)
-    : fd_(fd), handler_(h), high_watermark_(high_watermark) {
-  read_ev_ = event_new(base, fd_, EV_READ | EV_PERSIST, &tcp_connection::on_read_event, this);
+    : fd_(fd),
+      handler_(h),
+      high_watermark_(static_cast<std::uint32_t>(
+          std::min<std::size_t>(high_watermark, std::numeric_limits<std::uint32_t>::max()))) {
+  static_assert(sizeof(::event) == event_storage_size && alignof(::event) <= 8,
+                "tcp_connection's storage for its read event does not fit this libevent");
+  // The library loaded at run time must agree (the same SONAME should guarantee it).
+  static const bool same_event_size = event_get_struct_event_size() == sizeof(::event);
+  if (!same_event_size)
+    throw std::runtime_error("libevent's struct event differs from the one built against");
+  event_assign(read_ev(), base, fd_, EV_READ | EV_PERSIST, &tcp_connection::on_read_event, this);
   if (!initial_input.empty()) {
     in_.assign(initial_input.begin(), initial_input.end());
-    in_end_ = in_.size();
+    in_end_ = static_cast<std::uint32_t>(in_.size());
   }
   in_base_ = in_.data();
 }
 
 tcp_connection::~tcp_connection() {
   close_now();
-  event_free(read_ev_);
+  event_del(read_ev());  // an assigned event is only deleted, never freed
   if (write_ev_ != nullptr) event_free(write_ev_);
 }
 
@@ -56,7 +85,8 @@ void tcp_connection::start() {
 }
 
 void tcp_connection::consume(std::size_t n) {
-  in_start_ += n;
+  in_start_ += static_cast<std::uint32_t>(n);
+  expected_ = 0;
   if (in_start_ == in_end_) {
     in_start_ = in_end_ = 0;
     if (in_base_ == in_.data() && !in_.empty()) {
@@ -70,25 +100,26 @@ void tcp_connection::consume(std::size_t n) {
 void tcp_connection::keep_unparsed() {
   if (in_base_ == in_.data()) return;  // already in our own buffer
   if (in_end_ > in_start_) {
+    in_.reserve(collect_size(in_end_ - in_start_));
     in_.assign(in_base_ + in_start_, in_base_ + in_end_);
   } else {
     in_.clear();
     in_.shrink_to_fit();
   }
   in_start_ = 0;
-  in_end_ = in_.size();
+  in_end_ = static_cast<std::uint32_t>(in_.size());
   in_base_ = in_.data();
 }
 
 void tcp_connection::pause_reading() {
   if (!reading_ || fd_ < 0) return;
-  event_del(read_ev_);
+  event_del(read_ev());
   reading_ = false;
 }
 
 void tcp_connection::resume_reading() {
   if (reading_ || fd_ < 0 || closing_) return;
-  event_add(read_ev_, nullptr);
+  event_add(read_ev(), nullptr);
   reading_ = true;
 }
 
@@ -118,7 +149,8 @@ void tcp_connection::read_some() {
         in_end_ -= in_start_;
         in_start_ = 0;
       }
-      if (in_.size() - in_end_ < read_chunk) in_.resize(in_end_ + read_chunk);
+      const std::size_t want = collect_size(in_end_);
+      if (in_.size() < want) in_.resize(want);
       in_base_ = in_.data();
       dst = in_.data() + in_end_;
       room = in_.size() - in_end_;
@@ -129,11 +161,11 @@ void tcp_connection::read_some() {
     const ssize_t n = ::read(fd_, dst, room);
     if (n > 0) {
       if (buffered) {
-        in_end_ += static_cast<std::size_t>(n);
+        in_end_ += static_cast<std::uint32_t>(n);
       } else {
         in_base_ = dst;
         in_start_ = 0;
-        in_end_ = static_cast<std::size_t>(n);
+        in_end_ = static_cast<std::uint32_t>(n);
       }
       total += static_cast<std::size_t>(n);
       bytes_in_ += static_cast<std::uint64_t>(n);
@@ -158,11 +190,76 @@ void tcp_connection::flush() {
   write_some();
 }
 
+void tcp_connection::append_shared(std::shared_ptr<const void> owner, std::string_view data) {
+  if (data.empty()) return;
+  if (!shared_) shared_ = std::make_unique<shared_output>();
+  shared_->pieces.push_back({out_.size(), data, std::move(owner)});
+  shared_->unsent += data.size();
+}
+
+long tcp_connection::send_gathered() {
+  std::array<iovec, max_iov> iov{};
+  std::size_t count = 0;
+  std::size_t pos = out_pos_;
+  const auto& pieces = shared_->pieces;
+  std::size_t i = shared_->head;
+  // Each piece takes up to two iovecs (the bytes of out_ before it, then itself); one
+  // stays free for the tail of out_.
+  for (; i < pieces.size() && count + 3 <= max_iov; ++i) {
+    const auto& p = pieces[i];
+    if (p.at > pos) {
+      iov[count++] = {out_.data() + pos, p.at - pos};
+      pos = p.at;
+    }
+    const std::size_t skip = i == shared_->head ? shared_->sent : 0;
+    // iovec's base is not const; sendmsg only reads it.
+    iov[count++] = {const_cast<char*>(p.data.data()) + skip, p.data.size() - skip};
+  }
+  if (i == pieces.size() && out_.size() > pos)
+    iov[count++] = {out_.data() + pos, out_.size() - pos};
+  msghdr msg{};
+  msg.msg_iov = iov.data();
+  msg.msg_iovlen = count;
+  return ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+}
+
+void tcp_connection::advance_gathered(std::size_t n) {
+  auto& s = *shared_;
+  while (n > 0 && s.head < s.pieces.size()) {
+    auto& p = s.pieces[s.head];
+    const std::size_t gap = p.at - out_pos_;
+    if (n < gap) {
+      out_pos_ += n;
+      return;
+    }
+    out_pos_ = p.at;
+    n -= gap;
+    const std::size_t left = p.data.size() - s.sent;
+    if (n < left) {
+      s.sent += n;
+      s.unsent -= n;
+      return;
+    }
+    n -= left;
+    s.unsent -= left;
+    s.sent = 0;
+    p.owner.reset();  // the message may go now
+    ++s.head;
+  }
+  out_pos_ += n;
+  if (s.head == s.pieces.size()) shared_.reset();
+}
+
 void tcp_connection::write_some() {
   while (fd_ >= 0 && pending_output() > 0) {
-    const ssize_t n = ::send(fd_, out_.data() + out_pos_, pending_output(), MSG_NOSIGNAL);
+    const ssize_t n = shared_ ? send_gathered()
+                              : ::send(fd_, out_.data() + out_pos_, pending_output(), MSG_NOSIGNAL);
     if (n > 0) {
-      out_pos_ += static_cast<std::size_t>(n);
+      if (shared_) {
+        advance_gathered(static_cast<std::size_t>(n));
+      } else {
+        out_pos_ += static_cast<std::size_t>(n);
+      }
       bytes_out_ += static_cast<std::uint64_t>(n);
       continue;
     }
@@ -171,7 +268,7 @@ void tcp_connection::write_some() {
       if (!write_armed_) {
         // Created on the first full socket buffer: most connections never see one.
         if (write_ev_ == nullptr)
-          write_ev_ = event_new(event_get_base(read_ev_), fd_, EV_WRITE | EV_PERSIST,
+          write_ev_ = event_new(event_get_base(read_ev()), fd_, EV_WRITE | EV_PERSIST,
                                 &tcp_connection::on_write_event, this);
         event_add(write_ev_, nullptr);
         write_armed_ = true;
@@ -215,7 +312,7 @@ void tcp_connection::half_close() {
   // how long this may take.
   ::shutdown(fd_, SHUT_WR);
   draining_ = true;
-  event_add(read_ev_, nullptr);
+  event_add(read_ev(), nullptr);
   reading_ = true;
 }
 
@@ -233,15 +330,16 @@ void tcp_connection::drain_input() {
 
 void tcp_connection::close_now() {
   if (fd_ < 0) return;
-  event_del(read_ev_);
+  event_del(read_ev());
   if (write_ev_ != nullptr) event_del(write_ev_);
   reading_ = write_armed_ = false;
   ::close(fd_);
   fd_ = -1;
+  shared_.reset();
 }
 
 int tcp_connection::release(std::string& unparsed_input) {
-  event_del(read_ev_);
+  event_del(read_ev());
   if (write_ev_ != nullptr) event_del(write_ev_);
   reading_ = write_armed_ = false;
   unparsed_input.assign(reinterpret_cast<const char*>(in_base_) + in_start_, in_end_ - in_start_);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // tcp_connection over a socketpair: input parsed in place from the per-thread read
-// buffer, partial frames kept across reads, and no input memory held while idle.
+// buffer, partial frames kept across reads (in a buffer of their final size once it is
+// known), no input memory held while idle, and output written with shared pieces.
 #include "net/tcp_connection.hpp"
 
 #include <doctest/doctest.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -174,4 +176,142 @@ TEST_CASE("tcp_connection: output is written in one go and a full socket arms a 
     got += static_cast<std::size_t>(n);
   }
   CHECK(got == std::size_t{1} << 20);
+}
+
+namespace {
+// Drains the other end of the pair while the connection writes, until it has nothing
+// pending; returns every byte that arrived.
+std::string read_everything(pair_fixture& p, tcp_connection& c) {
+  std::string got;
+  std::string sink(1 << 16, '\0');
+  for (int i = 0; i < 10000 && c.pending_output() > 0; ++i) {
+    const ssize_t n = recv(p.fds[1], sink.data(), sink.size(), MSG_DONTWAIT);
+    if (n > 0) got.append(sink.data(), static_cast<std::size_t>(n));
+    p.spin();
+  }
+  for (;;) {
+    const ssize_t n = recv(p.fds[1], sink.data(), sink.size(), MSG_DONTWAIT);
+    if (n <= 0) break;
+    got.append(sink.data(), static_cast<std::size_t>(n));
+  }
+  return got;
+}
+}  // namespace
+
+TEST_CASE(
+    "tcp_connection: shared pieces leave in order between copied bytes, partial writes included") {
+  pair_fixture p;
+  frame_handler h;
+  tcp_connection c(p.base, p.fds[0], &h, std::size_t{64} << 20);
+  c.start();
+  int sndbuf = 4096;
+  setsockopt(p.fds[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+  // 150 pieces: more than one sendmsg's iovecs, each partly written at some point.
+  std::string expected;
+  std::vector<std::weak_ptr<const void>> owners;
+  for (int i = 0; i < 150; ++i) {
+    const std::string head = "<" + std::to_string(i) + ">";
+    c.output() += head;
+    expected += head;
+    auto payload = std::make_shared<const std::string>(
+        std::string(static_cast<std::size_t>(1000 + i * 37), static_cast<char>('a' + i % 26)));
+    c.append_shared(payload, *payload);
+    expected += *payload;
+    owners.push_back(payload);
+    if (i % 3 == 0) c.append_shared(payload, {});  // an empty piece is no piece
+  }
+  c.output() += "tail";
+  expected += "tail";
+  CHECK(c.pending_output() == expected.size());
+  c.flush();
+  CHECK(c.pending_output() > 0);
+  // The connection keeps what it has not written alive.
+  CHECK_FALSE(owners.back().expired());
+  const std::string got = read_everything(p, c);
+  CHECK(c.pending_output() == 0);
+  CHECK(got.size() == expected.size());
+  CHECK(got == expected);
+  for (const auto& o : owners)
+    CHECK(o.expired());
+}
+
+TEST_CASE("tcp_connection: closing drops the references to unwritten pieces") {
+  pair_fixture p;
+  frame_handler h;
+  tcp_connection c(p.base, p.fds[0], &h, std::size_t{64} << 20);
+  c.start();
+  int sndbuf = 4096;
+  setsockopt(p.fds[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+  auto payload = std::make_shared<const std::string>(std::string(std::size_t{1} << 20, 'z'));
+  std::weak_ptr<const void> owner = payload;
+  c.append_shared(payload, *payload);
+  payload.reset();
+  c.flush();
+  CHECK(c.pending_output() > 0);
+  CHECK_FALSE(owner.expired());
+  c.close_now();
+  CHECK(owner.expired());
+}
+
+namespace {
+// Frames with a four-byte big-endian length; announces the size of an incomplete
+// frame as soon as its length is in, as the channel does with MQTT's fixed header.
+struct sized_handler : tcp_connection::handler {
+  std::vector<std::size_t> frames;
+  void on_input(tcp_connection& c) override {
+    for (;;) {
+      auto in = c.input();
+      if (in.size() < 4) return;
+      const std::size_t size = (std::size_t{in[0]} << 24) | (std::size_t{in[1]} << 16) |
+                               (std::size_t{in[2]} << 8) | in[3];
+      if (in.size() < 4 + size) {
+        c.expect_input(static_cast<std::uint32_t>(4 + size));
+        return;
+      }
+      frames.push_back(size);
+      c.consume(4 + size);
+    }
+  }
+  void on_closed(tcp_connection& /*c*/, const std::string& /*why*/) override {}
+};
+
+std::string sized_header(std::size_t size) {
+  return {static_cast<char>(size >> 24), static_cast<char>(size >> 16),
+          static_cast<char>(size >> 8), static_cast<char>(size)};
+}
+}  // namespace
+
+TEST_CASE("tcp_connection: a large frame is collected in a buffer of its final size") {
+  pair_fixture p;
+  sized_handler h;
+  tcp_connection c(p.base, p.fds[0], &h, 1 << 20);
+  c.start();
+  const std::size_t size = 60000;
+  const std::string f = sized_header(size) + std::string(size, 'q');
+  p.send(f.substr(0, 3000));
+  p.spin();
+  CHECK(h.frames.empty());
+  // Sized for the whole frame at once (not grown chunk by chunk as it arrives).
+  CHECK(c.input_capacity() == f.size());
+  p.send(f.substr(3000, 40000));
+  p.spin();
+  CHECK(c.input_capacity() == f.size());
+  p.send(f.substr(43000));
+  p.spin();
+  CHECK(h.frames == std::vector<std::size_t>{size});
+  CHECK(c.input_capacity() == 0);
+}
+
+TEST_CASE("tcp_connection: an announced size alone does not make it allocate for it") {
+  pair_fixture p;
+  sized_handler h;
+  tcp_connection c(p.base, p.fds[0], &h, 1 << 20);
+  c.start();
+  p.send(sized_header(std::size_t{200} << 20) + "x");
+  p.spin();
+  // A scratch buffer's worth beyond what came, not 200 MiB.
+  CHECK(c.input_capacity() <= std::size_t{64} * 1024 + 5);
+  p.send(std::string(70000, 'x'));
+  p.spin();
+  CHECK(c.input_capacity() <= std::size_t{2} * 64 * 1024 + 70005);
 }
