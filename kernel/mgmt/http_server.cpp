@@ -116,7 +116,7 @@ void http_server::handle(evhttp_request* req) {
   waiting_[conn] = alive;
   evhttp_connection_set_closecb(conn, &http_server::on_connection_closed, this);
   const bool routed = registry_.dispatch_http(
-      method, path, query, std::move(body), [this, req, conn, alive](const mgmt_answer& a) {
+      method, path, query, body, [this, req, conn, alive](const mgmt_answer& a) {
         if (!*alive) return;  // the client went away
         waiting_.erase(conn);
         evhttp_connection_set_closecb(conn, nullptr, nullptr);

@@ -101,7 +101,8 @@ bool mgmt_registry::dispatch_ctl(const std::vector<std::string>& words, answer_f
 }
 
 bool mgmt_registry::dispatch_http(const std::string& method, const std::string& path,
-                                  const std::string& query, std::string body, answer_fn answer) {
+                                  const std::string& query, const std::string& body,
+                                  answer_fn answer) {
   entry e;
   std::vector<std::string> args;
   {
@@ -116,13 +117,13 @@ bool mgmt_registry::dispatch_http(const std::string& method, const std::string& 
     }
     if (!found) return false;
   }
-  call(e, method, path, query, std::move(args), std::move(body), std::move(answer));
+  call(e, method, path, query, args, body, std::move(answer));
   return true;
 }
 
 void mgmt_registry::call(const entry& e, const std::string& method, const std::string& path,
-                         const std::string& query, std::vector<std::string> args, std::string body,
-                         answer_fn answer) {
+                         const std::string& query, const std::vector<std::string>& args,
+                         const std::string& body, answer_fn answer) {
   std::uint64_t id = 0;
   {
     std::lock_guard lock(mutex_);

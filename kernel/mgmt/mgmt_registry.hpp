@@ -50,7 +50,7 @@ class mgmt_registry {
   // Control thread. False when no plugin has the command / route (`answer` not called).
   bool dispatch_ctl(const std::vector<std::string>& words, answer_fn answer);
   bool dispatch_http(const std::string& method, const std::string& path, const std::string& query,
-                     std::string body, answer_fn answer);
+                     const std::string& body, answer_fn answer);
 
   // From a plugin, any thread: answers request `id` once.
   ecp_status reply(const void* owner, std::uint64_t id, mgmt_answer answer);
@@ -74,7 +74,7 @@ class mgmt_registry {
   // Calls the plugin with a request built from these parts; answers with an error when
   // the plugin refuses it.
   void call(const entry& e, const std::string& method, const std::string& path,
-            const std::string& query, std::vector<std::string> args, std::string body,
+            const std::string& query, const std::vector<std::string>& args, const std::string& body,
             answer_fn answer);
   void finish(std::uint64_t id, const mgmt_answer& a);
   static bool path_matches(const std::string& pattern, const std::string& path,

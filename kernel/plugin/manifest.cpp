@@ -102,7 +102,7 @@ std::string short_text(const toml::node& n) {
     n.visit([&](const auto& v) { os << v; });
   }
   std::string out = os.str();
-  if (out.size() > 40) out = out.substr(0, 37) + "...";
+  if (out.size() > 40) out.replace(37, std::string::npos, "...");
   return out;
 }
 
