@@ -23,7 +23,6 @@ channel::channel(worker& w, int fd, std::string peer, std::size_t listener,
       w.loop().base(), fd, this,
       static_cast<std::size_t>(w.owner().listener(listener).cfg.high_watermark), initial_input);
   last_activity_ = std::chrono::steady_clock::now();
-  deadline_.owner = this;
   const auto& lc = w.owner().listener(listener).cfg;
   if (lc.messages_rate.limited() || lc.bytes_rate.limited()) {
     rates_ = std::make_unique<rate_limits>();
@@ -47,7 +46,7 @@ channel::~channel() {
 void channel::start() {
   const auto idle = worker_.cfg().mqtt.idle_timeout_ms;
   if (idle != 0) {
-    worker_.arm_deadline(deadline_, last_activity_ + std::chrono::milliseconds(idle));
+    worker_.arm_deadline(deadline(), last_activity_ + std::chrono::milliseconds(idle));
   }
   conn_->start();
 }
@@ -297,7 +296,7 @@ void channel::close(close_kind kind, std::optional<reason_code> code, const std:
   if (state_ == state::closed) return;
   const bool was_connected = state_ == state::connected;
   state_ = state::closed;
-  deadline_.disarm();
+  deadline().disarm();
   abandon_pending();
   worker_.loop().cancel(session_timer_);
   session_timer_ = 0;
@@ -379,12 +378,12 @@ plugin::client_snapshot channel::snapshot() const {
 
 void channel::arm_keepalive() {
   if (keepalive_ == 0) {
-    deadline_.disarm();
+    deadline().disarm();
     return;
   }
   const double limit_ms = keepalive_ * 1000.0 * worker_.cfg().mqtt.keepalive_multiplier;
   worker_.arm_deadline(
-      deadline_, last_activity_ + std::chrono::milliseconds(static_cast<std::int64_t>(limit_ms)));
+      deadline(), last_activity_ + std::chrono::milliseconds(static_cast<std::int64_t>(limit_ms)));
 }
 
 void channel::arm_session_timer(steady_clock::time_point now, steady_clock::time_point at_least) {

@@ -33,7 +33,11 @@ namespace emqx_cpp::broker {
 
 class worker;
 
-class channel final : public net::tcp_connection::handler, public outbound {
+// The channel is its own hook on the worker's timer wheel (the wait for CONNECT, then
+// the keepalive check): as a base it needs no pointer back to its owner.
+class channel final : public net::tcp_connection::handler,
+                      public outbound,
+                      public runtime::wheel_hook {
  public:
   channel(worker& w, int fd, std::string peer, std::size_t listener,
           std::string_view initial_input = {});
@@ -65,11 +69,8 @@ class channel final : public net::tcp_connection::handler, public outbound {
   // by worker::contained): DISCONNECT 0x83 to an MQTT 5 client, the will published.
   void fail(const std::string& why);
 
-  // The wait for CONNECT, then the keepalive check, on the worker's timer wheel.
-  struct deadline_hook : runtime::wheel_hook {
-    channel* owner = nullptr;
-  };
-  // Called by the worker when the deadline passes.
+  // Called by the worker when the deadline (the wait for CONNECT, or the keepalive
+  // check) armed on its timer wheel passes.
   void on_deadline();
 
   std::uint64_t id() const { return id_; }
@@ -206,7 +207,7 @@ class channel final : public net::tcp_connection::handler, public outbound {
   std::unique_ptr<mqtt::will_message> will_;
   std::chrono::steady_clock::time_point last_activity_;
   std::uint64_t connected_at_ms_ = 0;  // wall clock, for $SYS event messages
-  deadline_hook deadline_;
+  runtime::wheel_hook& deadline() { return *this; }
   runtime::timer_id session_timer_ = 0;
   steady_clock::time_point session_timer_due_{};
   // Topic aliases (v5), created by the first PUBLISH that uses one.

@@ -58,7 +58,7 @@ void channel::auth_step_done(const plugin::chain_result& r) {
     if (connecting) {
       const auto idle = worker_.cfg().mqtt.idle_timeout_ms;
       if (idle != 0)
-        worker_.arm_deadline(deadline_,
+        worker_.arm_deadline(deadline(),
                              std::chrono::steady_clock::now() + std::chrono::milliseconds(idle));
     }
     return;
@@ -75,7 +75,7 @@ void channel::auth_step_done(const plugin::chain_result& r) {
     return;
   }
   if (connecting) {
-    deadline_.disarm();
+    deadline().disarm();
     client_.is_superuser = r.reply.is_superuser != 0;
     eauth_->final_data = r.auth_data;
     open_session();

@@ -35,7 +35,7 @@ void channel::refuse_connect(reason_code code, const std::string& why) {
 }
 
 void channel::handle_connect(mqtt::connect_packet& c) {
-  deadline_.disarm();
+  deadline().disarm();
   version_ = c.version;
   if (worker_.owner().overloaded()) {
     // overload_protection: the node is over its memory budget.

@@ -60,8 +60,8 @@ void worker::arm_deadline(runtime::wheel_hook& h, std::chrono::steady_clock::tim
 void worker::on_deadline_tick(int /*fd*/, short /*what*/, void* self) {
   auto* w = static_cast<worker*>(self);
   w->deadlines_.advance(std::chrono::steady_clock::now(), [w](runtime::wheel_hook& h) {
-    w->contained(static_cast<channel::deadline_hook&>(h).owner, "timer",
-                 [](channel* ch) { ch->on_deadline(); });
+    // Only channels are armed on this wheel.
+    w->contained(&static_cast<channel&>(h), "timer", [](channel* ch) { ch->on_deadline(); });
   });
   if (w->deadlines_.size() == 0) event_del(w->deadline_tick_ev_);
   w->request_flush();
