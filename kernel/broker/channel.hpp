@@ -179,6 +179,8 @@ class channel final : public net::tcp_connection::handler,
   void remember_decision(const std::string& key, bool allowed);
   void notify(ecp_hook_point hook, int reason = 0);
 
+  // This channel as the hook armed on the worker's timer wheel.
+  runtime::wheel_hook& deadline() { return *this; }
   void arm_keepalive();
   // mqtt.retry_interval and mqtt.await_rel_timeout: one timer per connection, armed for
   // the earliest in-flight retry or inbound QoS 2 timeout, re-armed when it fires.
@@ -207,7 +209,6 @@ class channel final : public net::tcp_connection::handler,
   std::unique_ptr<mqtt::will_message> will_;
   std::chrono::steady_clock::time_point last_activity_;
   std::uint64_t connected_at_ms_ = 0;  // wall clock, for $SYS event messages
-  runtime::wheel_hook& deadline() { return *this; }
   runtime::timer_id session_timer_ = 0;
   steady_clock::time_point session_timer_due_{};
   // Topic aliases (v5), created by the first PUBLISH that uses one.
