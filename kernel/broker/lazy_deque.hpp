@@ -36,6 +36,7 @@ class lazy_deque {
   iterator begin() { return items_ ? items_->begin() : none().begin(); }
   iterator end() { return items_ ? items_->end() : none().end(); }
   iterator erase(iterator it) { return items_->erase(it); }
+  iterator erase(iterator first, iterator last) { return items_->erase(first, last); }
   // Gives the memory back, not only the elements.
   void clear() { items_.reset(); }
 

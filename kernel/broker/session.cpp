@@ -55,57 +55,43 @@ void session::push_queued(delivery d) {
   mqueue_.push_back(std::move(d));
 }
 
-void session::pop_queued() {
-  queued_bytes_ -= queued_size(mqueue_.front());
-  mqueue_.pop_front();
-}
-
-void session::drop_oldest(delivery_stats& stats) {
-  // EMQX's policy: the oldest queued message gives way to the new one.
-  const delivery& oldest = mqueue_.front();
-  stats.drop(*this, oldest, oldest.qos == 0 ? drop_reason::qos0_msg : drop_reason::queue_full);
-  if (journal_ != nullptr && oldest.qos > 0) journal_->done(*this, oldest, 0);
-  pop_queued();
-}
-
 // The queue is kept in priority order, highest first, and in arrival order within a
-// priority; with priorities off every message has priority 0 and it is a plain FIFO.
+// priority (with priorities off every message has priority 0: a plain FIFO). A
+// priority's messages are therefore one run, found by binary search.
+std::pair<session::queue_iterator, session::queue_iterator> session::run_of(
+    std::uint16_t priority) {
+  const auto first = std::partition_point(mqueue_.begin(), mqueue_.end(),
+                                          [&](const delivery& q) { return q.priority > priority; });
+  const auto last = std::partition_point(first, mqueue_.end(),
+                                         [&](const delivery& q) { return q.priority == priority; });
+  return {first, last};
+}
+
+void session::drop_queued(const delivery& d, delivery_stats& stats) {
+  // EMQX's policy: the oldest queued message gives way to the new one.
+  stats.drop(*this, d, d.qos == 0 ? drop_reason::qos0_msg : drop_reason::queue_full);
+  if (journal_ != nullptr && d.qos > 0) journal_->done(*this, d, 0);
+  queued_bytes_ -= queued_size(d);
+}
+
 void session::insert_queued(delivery d) {
   if (mqueue_.empty() || mqueue_.back().priority >= d.priority) {
     push_queued(std::move(d));
     return;
   }
-  auto at = mqueue_.end();
-  while (at != mqueue_.begin() && std::prev(at)->priority < d.priority)
-    --at;
   queued_bytes_ += queued_size(d);
-  mqueue_.insert(at, std::move(d));
-}
-
-std::size_t session::queued_with(std::uint16_t priority) {
-  return static_cast<std::size_t>(std::count_if(
-      mqueue_.begin(), mqueue_.end(), [&](const delivery& q) { return q.priority == priority; }));
-}
-
-void session::drop_oldest_of(std::uint16_t priority, delivery_stats& stats) {
-  auto it = std::find_if(mqueue_.begin(), mqueue_.end(),
-                         [&](const delivery& q) { return q.priority == priority; });
-  if (it == mqueue_.end()) return;
-  stats.drop(*this, *it, it->qos == 0 ? drop_reason::qos0_msg : drop_reason::queue_full);
-  if (journal_ != nullptr && it->qos > 0) journal_->done(*this, *it, 0);
-  queued_bytes_ -= queued_size(*it);
-  mqueue_.erase(it);
+  mqueue_.insert(run_of(d.priority).second, std::move(d));
 }
 
 void session::enqueue(delivery d, delivery_stats& stats) {
   const std::uint32_t max = limits_.max_mqueue_len;
   if (!queue_elastic_ && max != 0 && mqueue_.size() >= max) {
-    // max_mqueue_len applies to each priority, as in EMQX; with one priority in the
-    // queue (always, with priorities off) that is the whole queue.
-    if (mqueue_.front().priority == d.priority && mqueue_.back().priority == d.priority) {
-      drop_oldest(stats);
-    } else if (queued_with(d.priority) >= max) {
-      drop_oldest_of(d.priority, stats);
+    // max_mqueue_len applies to each priority, as in EMQX; with priorities off that is
+    // the whole queue.
+    const auto [first, last] = run_of(d.priority);
+    if (static_cast<std::size_t>(last - first) >= max) {
+      drop_queued(*first, stats);
+      mqueue_.erase(first);
     }
   }
   insert_queued(std::move(d));
@@ -115,18 +101,16 @@ void session::enqueue(delivery d, delivery_stats& stats) {
 void session::trim_queue(delivery_stats& stats) {
   const std::uint32_t max = limits_.max_mqueue_len;
   if (max == 0 || mqueue_.size() <= max) return;
-  if (mqueue_.front().priority == mqueue_.back().priority) {
-    while (mqueue_.size() > max)
-      drop_oldest(stats);
-    return;
-  }
-  std::vector<std::uint16_t> priorities;
-  for (const auto& q : mqueue_) {
-    if (priorities.empty() || priorities.back() != q.priority) priorities.push_back(q.priority);
-  }
-  for (const std::uint16_t p : priorities) {
-    for (std::size_t n = queued_with(p); n > max; --n)
-      drop_oldest_of(p, stats);
+  for (auto it = mqueue_.begin(); it != mqueue_.end();) {
+    const auto [first, last] = run_of(it->priority);
+    const auto excess = last - first - static_cast<std::ptrdiff_t>(max);
+    if (excess <= 0) {
+      it = last;
+      continue;
+    }
+    for (auto d = first; d != first + excess; ++d)
+      drop_queued(*d, stats);
+    it = mqueue_.erase(first, first + excess) + max;
   }
 }
 

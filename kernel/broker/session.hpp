@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "broker/lazy_deque.hpp"
@@ -257,11 +258,11 @@ class session {
   void push_queued(delivery d);
   // Behind every queued message of the same or a higher priority.
   void insert_queued(delivery d);
-  // Drops the oldest queued message of `priority` (EMQX's per-priority queue limit).
-  void drop_oldest_of(std::uint16_t priority, delivery_stats& stats);
-  std::size_t queued_with(std::uint16_t priority);
-  void pop_queued();
-  void drop_oldest(delivery_stats& stats);
+  using queue_iterator = lazy_deque<delivery>::iterator;
+  // The queued messages of `priority`, oldest first.
+  std::pair<queue_iterator, queue_iterator> run_of(std::uint16_t priority);
+  // Counts and reports a queued message that gives way; the caller erases it.
+  void drop_queued(const delivery& d, delivery_stats& stats);
 };
 
 }  // namespace emqx_cpp::broker

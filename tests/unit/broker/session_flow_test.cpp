@@ -243,6 +243,7 @@ TEST_CASE("session: trim_queue keeps max_mqueue_len of each priority") {
   r.s.trim_queue(r.stats);
   CHECK(r.recorder.drops ==
         drop_list{{drop_reason::queue_full, "b"}, {drop_reason::queue_full, "a"}});
+  CHECK(r.s.queued_bytes() == 2 + 2);  // "d" and "c" with a payload of "p" each
   r.s.resume(&r.out, r.t0, r.stats);
   CHECK(r.out.topics == topic_list{"d", "c"});
 }
